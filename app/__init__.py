@@ -1,0 +1,1 @@
+"""Ironworks core: configuration, database, states, exceptions, hash ring, API."""

@@ -1,0 +1,53 @@
+"""The one place that turns exceptions into HTTP answers, in Ironic's error format.
+
+Ironic clients parse ``{"error_message": "<JSON string>"}`` where the inner JSON carries
+``faultstring``, ``faultcode`` and ``debuginfo``. Domain errors carry their own status;
+HTTP errors from routing keep theirs; anything else is logged and answered as a 500 with no
+traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import Response, current_app
+from werkzeug.exceptions import HTTPException
+
+from app.exceptions import IronworksError
+
+LOG = logging.getLogger(__name__)
+
+
+def error_body(status: int, message: str) -> dict[str, str]:
+    fault = {
+        "faultstring": message,
+        "faultcode": "Client" if status < 500 else "Server",
+        "debuginfo": None,
+    }
+    return {"error_message": json.dumps(fault)}
+
+
+def to_status_and_message(exc: Exception) -> tuple[int, str]:
+    if isinstance(exc, IronworksError):
+        return exc.code, str(exc)
+    if isinstance(exc, HTTPException):
+        return exc.code or 500, exc.description or exc.name
+    LOG.exception("Unexpected error while serving a request")
+    return 500, "Internal error; the details are in the API log."
+
+
+def handle_error(exc: Exception) -> tuple[dict[str, str], int]:
+    """flask-restx handler: returns ``(body, status)``."""
+    status, message = to_status_and_message(exc)
+    if status >= 500:
+        LOG.error("Request failed with %d: %s", status, message)
+    return error_body(status, message), status
+
+
+def flask_error_response(exc: Exception) -> Response:
+    """The same mapping for routes outside the flask-restx API (``/``, unknown paths)."""
+    body, status = handle_error(exc)
+    return current_app.response_class(
+        json.dumps(body), status=status, mimetype="application/json"
+    )

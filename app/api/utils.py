@@ -1,0 +1,100 @@
+"""Helpers shared by the API resources: request bodies, links, secret masking, pagination."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid as uuidlib
+from typing import Any
+
+from flask import request
+
+from app import exceptions
+from app.api.versions import link
+
+MAX_LIMIT = 1000
+MASK = "******"
+_SECRET_HINTS = (
+    "password", "passwd", "pswd", "secret", "token", "private_key", "passphrase",
+    "credential", "configdrive",
+)
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or a 400 that says what is wrong with it."""
+    if not request.data:
+        raise exceptions.Invalid(reason="the request body is empty; expected a JSON object")
+    body = request.get_json(force=True, silent=True)
+    if body is None:
+        raise exceptions.Invalid(reason="the request body is not valid JSON")
+    if not isinstance(body, dict):
+        raise exceptions.Invalid(reason="the request body must be a JSON object")
+    return body
+
+
+def mask_secrets(value: Any) -> Any:
+    """A copy of ``value`` with password-like entries replaced by ``******``."""
+    if isinstance(value, dict):
+        return {
+            key: MASK if _is_secret(key) and item is not None else mask_secrets(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [mask_secrets(item) for item in value]
+    return value
+
+
+def _is_secret(key: Any) -> bool:
+    lowered = str(key).lower()
+    return lowered == "pass" or any(hint in lowered for hint in _SECRET_HINTS)
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=dt.UTC).isoformat()
+
+
+def resource_links(collection: str, ident: str) -> list[dict[str, str]]:
+    return [link(f"/v1/{collection}/{ident}"), link(f"/{collection}/{ident}", "bookmark")]
+
+
+def check_uuid(value: str, what: str) -> str:
+    try:
+        return str(uuidlib.UUID(value))
+    except (ValueError, AttributeError, TypeError):
+        raise exceptions.InvalidParameterValue(reason=f"{what} {value!r} is not a UUID") from None
+
+
+def limit_arg() -> int:
+    raw = request.args.get("limit")
+    if raw is None:
+        return MAX_LIMIT
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise exceptions.InvalidParameterValue(reason=f"limit must be an integer: {raw!r}") from None
+    if limit < 0:
+        raise exceptions.InvalidParameterValue(reason="limit must be positive")
+    return min(limit, MAX_LIMIT) if limit else MAX_LIMIT
+
+
+def bool_arg(name: str) -> bool | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    lowered = raw.strip().lower()
+    if lowered in ("true", "1", "yes", "on"):
+        return True
+    if lowered in ("false", "0", "no", "off"):
+        return False
+    raise exceptions.InvalidParameterValue(reason=f"{name} must be a boolean: {raw!r}")
+
+
+def next_link(collection: str, items: list[dict[str, Any]], limit: int, key: str) -> str | None:
+    """Ironic's ``next`` link: present when the page is full."""
+    if not items or len(items) < limit:
+        return None
+    args = {k: v for k, v in request.args.items() if k not in ("marker", "limit")}
+    args.update(limit=str(limit), marker=str(items[-1][key]))
+    query = "&".join(f"{k}={v}" for k, v in args.items())
+    return link(f"/v1/{collection}?{query}")["href"]

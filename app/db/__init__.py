@@ -1,0 +1,1 @@
+"""Persistence: engine and sessions, models, migrations and the queries both sides share."""

@@ -1,0 +1,87 @@
+"""One SQLAlchemy engine per process, rebuilt after ``fork``.
+
+Prefork workers inherit the parent's engine; sharing pooled sockets across processes corrupts
+them, so :func:`get_engine` notices a new pid and builds a fresh engine (dropping the inherited
+pool without closing the parent's connections). SQLite runs in WAL mode with a busy timeout so
+the API and several conductors can write the same file.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.config import get_settings
+
+_lock = threading.Lock()
+_state: dict[str, Any] = {"engine": None, "pid": None, "read": None, "write": None}
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _begin(conn: Any) -> None:
+    # A writing transaction takes SQLite's write lock at BEGIN: a deferred one that reads and
+    # then writes fails with "database is locked" without waiting for the busy timeout.
+    # Readers stay deferred so they never queue behind writers (WAL).
+    immediate = conn.get_execution_options().get("write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def build_engine(url: str) -> Engine:
+    """Create an engine for ``url`` with the settings Ironworks relies on."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def get_engine() -> Engine:
+    """The engine of this process for the configured database."""
+    with _lock:
+        engine = _state["engine"]
+        if engine is not None and _state["pid"] == os.getpid():
+            return engine  # type: ignore[no-any-return]
+        if engine is not None:
+            engine.dispose(close=False)
+        engine = build_engine(get_settings().database_url)
+        _state.update(
+            engine=engine,
+            pid=os.getpid(),
+            read=sessionmaker(engine),
+            write=sessionmaker(engine.execution_options(write=True)),
+        )
+        return engine
+
+
+def dispose_engine() -> None:
+    """Close pooled connections (before fork or at shutdown)."""
+    with _lock:
+        if _state["engine"] is not None and _state["pid"] == os.getpid():
+            _state["engine"].dispose()
+
+
+@contextmanager
+def session_scope(write: bool = False) -> Iterator[Session]:
+    """A session in a transaction: committed on success, rolled back on any error.
+
+    Pass ``write=True`` when the transaction changes rows, so SQLite serialises writers at
+    BEGIN instead of failing half-way through.
+    """
+    get_engine()
+    factory: sessionmaker[Session] = _state["write" if write else "read"]
+    with factory() as session, session.begin():
+        yield session

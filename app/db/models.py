@@ -1,0 +1,93 @@
+"""Database tables (SQLAlchemy 2.0 typed models)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid as uuidlib
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def new_uuid() -> str:
+    return str(uuidlib.uuid4())
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON}
+
+
+class Conductor(Base):
+    """A conductor process (one Celery worker). Alive = online and heartbeat fresh."""
+
+    __tablename__ = "conductors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255), unique=True)
+    conductor_group: Mapped[str] = mapped_column(String(255), default="")
+    online: Mapped[bool] = mapped_column(Boolean, default=False)
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, onupdate=utcnow)
+    interfaces: Mapped[list[ConductorHardwareInterface]] = relationship(
+        back_populates="conductor", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def hardware_types(self) -> list[str]:
+        return sorted({row.hardware_type for row in self.interfaces})
+
+
+class ConductorHardwareInterface(Base):
+    """Which hardware types (and their interfaces) a conductor has loaded."""
+
+    __tablename__ = "conductor_hardware_interfaces"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conductor_id: Mapped[int] = mapped_column(ForeignKey("conductors.id", ondelete="CASCADE"))
+    hardware_type: Mapped[str] = mapped_column(String(255))
+    interface_type: Mapped[str] = mapped_column(String(32))
+    interface_name: Mapped[str] = mapped_column(String(255))
+    default: Mapped[bool] = mapped_column(Boolean, default=False)
+    conductor: Mapped[Conductor] = relationship(back_populates="interfaces")
+
+
+class Node(Base):
+    """A bare-metal node, with Ironic's field names."""
+
+    __tablename__ = "nodes"
+    __table_args__ = (
+        Index("ix_nodes_reservation", "reservation"),
+        Index("ix_nodes_provision_state", "provision_state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    name: Mapped[str | None] = mapped_column(String(255), unique=True)
+    driver: Mapped[str] = mapped_column(String(255))
+    driver_info: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    driver_internal_info: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    instance_info: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    instance_uuid: Mapped[str | None] = mapped_column(String(36))
+    conductor_group: Mapped[str] = mapped_column(String(255), default="")
+    resource_class: Mapped[str | None] = mapped_column(String(80))
+    network_interface: Mapped[str | None] = mapped_column(String(255))
+    storage_interface: Mapped[str | None] = mapped_column(String(255))
+    power_state: Mapped[str | None] = mapped_column(String(15))
+    target_power_state: Mapped[str | None] = mapped_column(String(15))
+    provision_state: Mapped[str] = mapped_column(String(15))
+    target_provision_state: Mapped[str | None] = mapped_column(String(15))
+    provision_updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    maintenance: Mapped[bool] = mapped_column(Boolean, default=False)
+    maintenance_reason: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    reservation: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, onupdate=utcnow)

@@ -1,0 +1,136 @@
+"""Every error Ironworks raises on purpose, each carrying its HTTP status.
+
+::
+
+    IronworksError (500)
+    ├── Invalid (400)
+    │   ├── InvalidParameterValue
+    │   ├── MissingParameterValue
+    │   ├── InvalidPowerTarget
+    │   └── UnknownDriver
+    ├── NotFound (404)
+    │   ├── NodeNotFound
+    │   └── ConductorNotFound
+    ├── NotAcceptable (406)
+    ├── Conflict (409)
+    │   ├── NodeLocked
+    │   ├── NodeAlreadyExists
+    │   └── InvalidStateForDelete
+    ├── TemporaryFailure (503)
+    │   ├── NoLiveConductor
+    │   └── BrokerUnavailable
+    ├── DriverOperationFailed (500; recorded as the node's last_error)
+    └── ConfigurationError (500; stops a process from starting)
+        └── DriverLoadError
+
+Leaves set only a message template; their keyword arguments stay JSON-serialisable because
+errors cross the queue. One API error handler turns them into answers (``app/api/errors.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class IronworksError(Exception):
+    """Base of all domain errors; ``code`` is the HTTP status the API answers with."""
+
+    code = 500
+    message = "An unknown error occurred."
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        self.kwargs = kwargs
+        if message is None:
+            message = self.message.format(**kwargs)
+        self.text = message
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Invalid(IronworksError):
+    code = 400
+    message = "Invalid request: {reason}"
+
+
+class InvalidParameterValue(Invalid):
+    message = "{reason}"
+
+
+class MissingParameterValue(Invalid):
+    message = "Missing required parameter: {name}"
+
+
+class InvalidPowerTarget(Invalid):
+    message = "Invalid power target {target!r}; expected one of: {allowed}"
+
+
+class UnknownDriver(Invalid):
+    message = "No live conductor supports driver {driver!r}; known drivers: {known}"
+
+
+class NotFound(IronworksError):
+    code = 404
+    message = "Resource could not be found."
+
+
+class NodeNotFound(NotFound):
+    message = "Node {node} could not be found."
+
+
+class ConductorNotFound(NotFound):
+    message = "Conductor {conductor} could not be found."
+
+
+class NotAcceptable(IronworksError):
+    code = 406
+    message = "{reason}"
+
+
+class Conflict(IronworksError):
+    code = 409
+    message = "Conflict: {reason}"
+
+
+class NodeLocked(Conflict):
+    message = (
+        "Node {node} is locked by host {host}, please retry after the current operation "
+        "is completed."
+    )
+
+
+class NodeAlreadyExists(Conflict):
+    message = "A node with {field} {value} already exists."
+
+
+class InvalidStateForDelete(Conflict):
+    message = "Node {node} cannot be deleted in provision state {state!r}; allowed: {allowed}"
+
+
+class TemporaryFailure(IronworksError):
+    code = 503
+    message = "Resource temporarily unavailable, please retry: {reason}"
+
+
+class NoLiveConductor(TemporaryFailure):
+    message = (
+        "No live conductor can manage node {node} (driver {driver!r}, conductor group "
+        "{group!r}); retry when a conductor is running."
+    )
+
+
+class BrokerUnavailable(TemporaryFailure):
+    message = "The message broker did not accept the request: {reason}"
+
+
+class DriverOperationFailed(IronworksError):
+    message = "{operation} failed for node {node}: {reason}"
+
+
+class ConfigurationError(IronworksError):
+    message = "Configuration error: {reason}"
+
+
+class DriverLoadError(ConfigurationError):
+    message = "Cannot load {kind} {name!r}: {reason}. Available: {available}"

@@ -1,0 +1,63 @@
+"""The API's only way to reach the conductors: pick the ring owner, lock, enqueue.
+
+For a state change the API validates, takes the node's lock *for the ring owner* while
+recording the intent in the same atomic statement, and only then publishes the task to that
+conductor's queue ``conductor.<host>``. A busy node therefore answers 409 at once, naming
+the holder. If the broker refuses the message the lock and the intent are rolled back and
+the caller gets a 503. Nothing here ever waits for a task's result.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from app import exceptions, states
+from app.db import nodes as node_db
+from app.hash_ring import HashRingManager, get_ring_manager
+
+LOG = logging.getLogger(__name__)
+
+_PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+
+
+class ConductorAPI:
+    """Routes node operations to the conductor that owns the node."""
+
+    def __init__(self, ring: HashRingManager | None = None) -> None:
+        self.ring = ring or get_ring_manager()
+
+    def conductor_for(self, node_uuid: str, driver: str, group: str) -> str:
+        return self.ring.get_conductor(node_uuid, driver, group)
+
+    def change_power_state(self, ident: str, target: str) -> str:
+        """Record and route a power request; returns the node's UUID."""
+        if target not in states.POWER_TARGETS:
+            raise exceptions.InvalidPowerTarget(
+                target=target, allowed=", ".join(states.POWER_TARGETS)
+            )
+        node = node_db.get(ident)
+        host = self.conductor_for(node.uuid, node.driver, node.conductor_group)
+        node_db.reserve(node.uuid, host, target_power_state=target, last_error=None)
+        self._send(
+            "ironworks.node.set_power_state",
+            host,
+            (node.uuid, target),
+            rollback={"target_power_state": states.NOSTATE},
+        )
+        return node.uuid
+
+    def _send(self, task: str, host: str, args: tuple[Any, ...], rollback: dict[str, Any]) -> None:
+        from workers.celery_app import app
+        from workers.queues import conductor_queue
+
+        node_uuid = args[0]
+        try:
+            result = app.send_task(
+                task, args=args, queue=conductor_queue(host), retry_policy=_PUBLISH_RETRY
+            )
+        except Exception as exc:
+            LOG.error("Node %s: could not enqueue %s for %s: %s", node_uuid, task, host, exc)
+            node_db.release(node_uuid, host, **rollback)
+            raise exceptions.BrokerUnavailable(reason=str(exc) or type(exc).__name__) from exc
+        LOG.info("Node %s: %s queued for %s as task %s", node_uuid, task, host, result.id)

@@ -1,0 +1,39 @@
+"""Celery settings for every Ironworks process, read from ``IRONWORKS_*`` variables."""
+
+from __future__ import annotations
+
+from app.config import get_settings
+from workers.queues import DEFAULT_EXCHANGE, HEARTBEAT_OPTIONS, HEARTBEAT_QUEUE, SHARED_QUEUE
+
+_settings = get_settings()
+
+broker_url = _settings.broker_url
+broker_connection_retry_on_startup = True
+# Redis redelivers an unacknowledged message after this long: longer than any task.
+broker_transport_options = {"visibility_timeout": 3600}
+
+task_queues = (SHARED_QUEUE, HEARTBEAT_QUEUE)
+task_default_queue = SHARED_QUEUE.name
+task_default_exchange = DEFAULT_EXCHANGE.name
+task_default_exchange_type = DEFAULT_EXCHANGE.type
+task_default_routing_key = SHARED_QUEUE.routing_key
+
+# Nothing waits on results: state lives in the database, so keep no result backend.
+task_ignore_result = True
+task_acks_late = True
+task_reject_on_worker_lost = True
+worker_prefetch_multiplier = 1
+task_serializer = "json"
+accept_content = ["json"]
+# Flower and `celery events` see tasks without a restart.
+worker_send_task_events = True
+task_send_sent_event = True
+
+beat_schedule = {
+    "conductor-heartbeat": {
+        "task": "ironworks.heartbeat",
+        "schedule": _settings.heartbeat_interval,
+        # A heartbeat older than one interval is worthless; never deliver it late.
+        "options": {**HEARTBEAT_OPTIONS, "expires": _settings.heartbeat_interval},
+    },
+}

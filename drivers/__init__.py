@@ -1,0 +1,1 @@
+"""Hardware types and their interfaces, found through entry points."""

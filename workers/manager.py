@@ -1,0 +1,236 @@
+"""The ConductorManager: what one conductor process is and does.
+
+``init_host()`` brings the conductor up in a fixed order, one log line per step:
+
+1. database init (engine; schema through alembic migrations);
+2. clear what an earlier run of this host left behind (its node locks, pending power targets);
+3. register the conductor row (hostname, conductor group) - still offline;
+4. keepalive: join the beat-driven heartbeat (its broadcast queue) and stamp a first beat;
+5. worker pool: the pool and concurrency the conductor runs with;
+6. hash ring: the process-wide ring manager, built from the live conductors;
+7. hardware types from entry points, recorded with their interfaces in the conductor row
+   (a name that does not load stops the start);
+8. network and storage interface factories;
+
+and finally marks the conductor online, so the rings of every service take it in.
+``del_host()`` marks it offline and releases its node locks.
+
+Business logic lives here and in the workflow modules (``workers/power.py``); Celery tasks
+only look the manager up and call it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from app import exceptions, states
+from app.config import Settings, get_settings
+from app.db import conductors, migrate
+from app.db import nodes as node_db
+from app.db.engine import get_engine, session_scope
+from app.db.models import Node
+from app.hash_ring import HashRingManager, get_ring_manager
+from drivers.base import HardwareType
+from drivers.factory import NetworkInterfaceFactory, StorageInterfaceFactory, load_hardware_types
+from workers.queues import conductor_queue
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PoolInfo:
+    """The Celery pool the conductor runs its tasks in."""
+
+    implementation: str
+    concurrency: int
+
+
+class ConductorManager:
+    """One conductor: its identity, drivers, ring and node operations."""
+
+    def __init__(
+        self,
+        host: str,
+        pool: PoolInfo,
+        settings: Settings | None = None,
+        join_heartbeat: Callable[[], None] | None = None,
+    ) -> None:
+        self.host = host
+        self.topic = conductor_queue(host).name
+        self.pool = pool
+        self.settings = settings or get_settings()
+        self._join_heartbeat = join_heartbeat
+        self.hardware_types: dict[str, HardwareType] = {}
+        self.ring: HashRingManager | None = None
+        self.network_factory: NetworkInterfaceFactory | None = None
+        self.storage_factory: StorageInterfaceFactory | None = None
+        self._started = False
+        self._shutdown = threading.Event()
+
+    # -- start-up -----------------------------------------------------------------------
+    def init_host(self) -> None:
+        """Bring the conductor up; on any failure undo the registration and re-raise."""
+        if self._started:
+            raise RuntimeError(f"conductor {self.host} is already started")
+        try:
+            self._run_init_steps()
+        except Exception:
+            LOG.exception("Conductor %s failed to start; unregistering", self.host)
+            self.del_host()
+            raise
+        conductors.set_online(self.host, True)
+        self._started = True
+        LOG.info("Conductor %s started: online, consuming %s", self.host, self.topic)
+
+    def _run_init_steps(self) -> None:
+        step = _StepLogger(self.host)
+        engine = get_engine()
+        migrate.upgrade(engine)
+        step(1, "database init", f"{engine.dialect.name} schema at head")
+        unlocked, aborted = self._clear_leftovers()
+        step(2, "clear leftovers", f"released {unlocked} locks, aborted {aborted} power actions")
+        conductors.register(self.host, self.settings.conductor_group)
+        step(3, "register", f"conductor group {self.settings.conductor_group!r}")
+        if self._join_heartbeat is not None:
+            self._join_heartbeat()
+        step(4, "keepalive", f"beat heartbeat every {self.settings.heartbeat_interval}s, "
+             f"timeout {self.settings.heartbeat_timeout}s")
+        step(5, "worker pool", f"{self.pool.implementation} x{self.pool.concurrency}")
+        self.ring = get_ring_manager()
+        step(6, "hash ring", f"{len(self.ring.members())} rings of live conductors")
+        self.hardware_types = load_hardware_types(self.settings.enabled_hardware_types)
+        conductors.record_interfaces(self.host, self._interface_rows())
+        step(7, "drivers", f"hardware types {sorted(self.hardware_types)}")
+        self.network_factory = NetworkInterfaceFactory(self.settings.enabled_network_interfaces)
+        self.storage_factory = StorageInterfaceFactory(self.settings.enabled_storage_interfaces)
+        step(8, "interface factories", f"network {sorted(self.network_factory.interfaces)}, "
+             f"storage {sorted(self.storage_factory.interfaces)}")
+
+    def _clear_leftovers(self) -> tuple[int, int]:
+        aborted = node_db.abort_pending_power(
+            self.host, f"Power action aborted: conductor {self.host} restarted"
+        )
+        return node_db.clear_reservations(self.host), aborted
+
+    def _interface_rows(self) -> list[conductors.InterfaceRow]:
+        rows = []
+        for hw_name, hw in self.hardware_types.items():
+            for kind, names in hw.interface_names().items():
+                rows += [
+                    conductors.InterfaceRow(hw_name, kind, name, i == 0)
+                    for i, name in enumerate(names)
+                ]
+        return rows
+
+    # -- shutdown -----------------------------------------------------------------------
+    def del_host(self) -> None:
+        """Go offline and release every node lock this conductor holds."""
+        self._shutdown.set()
+        try:
+            conductors.set_online(self.host, False)
+            released = node_db.clear_reservations(self.host)
+        except Exception:
+            LOG.exception("Conductor %s could not unregister cleanly", self.host)
+            return
+        LOG.info("Conductor %s offline; released %d node locks", self.host, released)
+
+    # -- keepalive ----------------------------------------------------------------------
+    def heartbeat(self) -> None:
+        """Stamp this conductor's heartbeat; rejoin if it had been marked offline."""
+        if self._shutdown.is_set() or not self._started:
+            return
+        if not conductors.touch(self.host):
+            LOG.warning("Conductor %s was offline in the database; rejoining", self.host)
+            conductors.set_online(self.host, True)
+
+    # -- nodes --------------------------------------------------------------------------
+    def owns(self, node: Node) -> bool:
+        assert self.ring is not None
+        try:
+            owner = self.ring.get_conductor(node.uuid, node.driver, node.conductor_group)
+        except exceptions.NoLiveConductor:
+            return False
+        return owner == self.host
+
+    def iter_nodes(self, **filters: Any) -> Iterator[Node]:
+        """The nodes the ring gives this conductor (detached copies), optionally filtered."""
+        query = node_db.list_query(filters).where(
+            Node.conductor_group == self.settings.conductor_group,
+            Node.driver.in_(list(self.hardware_types)),
+        )
+        with session_scope() as session:
+            rows = list(session.scalars(query.order_by(Node.id)))
+            session.expunge_all()
+        for node in rows:
+            if self._shutdown.is_set():
+                return
+            if self.owns(node):
+                yield node
+
+    def create_node(self, values: dict[str, Any]) -> Node:
+        """Create a node for a hardware type this conductor has loaded."""
+        driver = values.get("driver")
+        if driver not in self.hardware_types:
+            raise exceptions.UnknownDriver(driver=driver, known=sorted(self.hardware_types))
+        values.setdefault("provision_state", states.ENROLL)
+        values.setdefault("conductor_group", self.settings.conductor_group)
+        return node_db.create(values)
+
+    def update_node(self, node_uuid: str, values: dict[str, Any]) -> Node:
+        """Write ``values`` to an unlocked node under this conductor's lock."""
+        node_db.reserve(node_uuid, self.host)
+        node_db.release(node_uuid, self.host, **values)
+        return node_db.get(node_uuid)
+
+    def get_driver(self, node: Node) -> HardwareType:
+        try:
+            return self.hardware_types[node.driver]
+        except KeyError:
+            raise exceptions.UnknownDriver(
+                driver=node.driver, known=sorted(self.hardware_types)
+            ) from None
+
+    def change_power_state(self, node_uuid: str, target: str) -> None:
+        """Apply a power request the API locked the node for (see ``workers/power.py``)."""
+        from workers import power
+
+        power.set_power_state(self, node_uuid, target)
+
+    def nodes_mapped(self) -> list[str]:
+        """UUIDs of the nodes this conductor owns (for status and tests)."""
+        return [node.uuid for node in self.iter_nodes()]
+
+
+class _StepLogger:
+    """Logs init_host steps on one line each and keeps their order for inspection."""
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+        self.done: list[str] = []
+
+    def __call__(self, number: int, name: str, detail: str) -> None:
+        self.done.append(name)
+        LOG.info("init_host %s step %d/8 %s: %s", self.host, number, name, detail)
+
+
+_current: dict[str, ConductorManager] = {}
+
+
+def set_current(manager: ConductorManager | None) -> None:
+    """Make ``manager`` the conductor of this process (one per process)."""
+    _current.clear()
+    if manager is not None:
+        _current["manager"] = manager
+
+
+def current() -> ConductorManager:
+    """The conductor of this process; raises if this process is not a conductor."""
+    try:
+        return _current["manager"]
+    except KeyError:
+        raise RuntimeError("this process is not a started conductor") from None
+

@@ -1,0 +1,28 @@
+"""Thin Celery tasks: take ids, find the conductor of this process, call it.
+
+Tasks ack late and are idempotent; all logic lives in the manager and its workflows.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from workers import manager
+
+LOG = logging.getLogger(__name__)
+
+
+@shared_task(name="ironworks.heartbeat", ignore_result=True, acks_late=False)
+def heartbeat() -> None:
+    """Broadcast by beat: every live conductor stamps its row."""
+    manager.current().heartbeat()
+
+
+@shared_task(name="ironworks.node.set_power_state", bind=True, ignore_result=True)
+def set_power_state(self: object, node_uuid: str, target: str) -> None:
+    """Apply a power request the API recorded and locked for this conductor."""
+    request_id = getattr(getattr(self, "request", None), "id", None)
+    LOG.info("Task %s: node %s power %r", request_id, node_uuid, target)
+    manager.current().change_power_state(node_uuid, target)
