@@ -47,30 +47,29 @@ def load_hardware_types(names: list[str]) -> dict[str, HardwareType]:
     if not names:
         raise exceptions.ConfigurationError(reason="no hardware type is enabled")
     return {
-        name: _load(HARDWARE_TYPES_GROUP, name, "hardware type", HardwareType)()
-        for name in names
+        name: _load(HARDWARE_TYPES_GROUP, name, "hardware type", HardwareType)() for name in names
     }
 
 
-I = TypeVar("I", bound=BaseInterface)
+IfaceT = TypeVar("IfaceT", bound=BaseInterface)
 
 
-class InterfaceFactory(Generic[I]):
+class InterfaceFactory(Generic[IfaceT]):
     """The enabled implementations of one interface type, loaded eagerly."""
 
     kind: str
-    base: type[I]
+    base: type[IfaceT]
 
     def __init__(self, enabled: list[str]) -> None:
         if not enabled:
             raise exceptions.ConfigurationError(reason=f"no {self.kind} interface is enabled")
         group = INTERFACES_GROUP.format(kind=self.kind)
-        self.interfaces: dict[str, I] = {
+        self.interfaces: dict[str, IfaceT] = {
             name: _load(group, name, f"{self.kind} interface", self.base)() for name in enabled
         }
         self.default = enabled[0]
 
-    def get(self, name: str | None) -> I:
+    def get(self, name: str | None) -> IfaceT:
         """The interface called ``name`` (the default when None)."""
         key = name or self.default
         if key not in self.interfaces:

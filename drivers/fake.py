@@ -9,10 +9,12 @@ benchmarks see realistic latency. Tests inject failures through ``driver_info``:
 from __future__ import annotations
 
 import time
+from typing import ClassVar
 
 from app import exceptions, states
 from app.config import get_settings
 from drivers.base import (
+    BaseInterface,
     BootInterface,
     DeployInterface,
     HardwareType,
@@ -79,7 +81,7 @@ class FakeDeploy(DeployInterface):
 
 class FakeHardware(HardwareType):
     name = "fake-hardware"
-    supported = {
+    supported: ClassVar[dict[str, list[type[BaseInterface]]]] = {
         "power": [FakePower],
         "management": [FakeManagement],
         "boot": [FakeBoot],

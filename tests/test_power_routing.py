@@ -44,8 +44,11 @@ def test_power_request_runs_on_the_ring_owner(system: dict[str, object], api: Li
 def test_power_off_and_reboot(system: dict[str, object], api: LiveAPI) -> None:
     node = create_node(api)
     path = f"/v1/nodes/{node['uuid']}/states/power"
-    for target, expected in [("power on", "power on"), ("power off", "power off"),
-                             ("rebooting", "power on")]:
+    for target, expected in [
+        ("power on", "power on"),
+        ("power off", "power off"),
+        ("rebooting", "power on"),
+    ]:
         assert api.put(path, json={"target": target}).status_code == 202
         assert wait_power(api, node["uuid"])["power_state"] == expected
     assert api.get(f"/v1/nodes/{node['uuid']}").json()["reservation"] is None
@@ -99,7 +102,11 @@ def test_broker_refusing_the_message_is_503_and_rolls_back(
     )
     env = {**os.environ, "IRONWORKS_BROKER_URL": "redis://127.0.0.1:1/0"}
     out = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=60,
     )
     assert "503 503" in out.stdout, out.stderr

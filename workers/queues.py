@@ -8,8 +8,8 @@ auto-created exchange appears and every transport routes alike.
 
 from __future__ import annotations
 
-from kombu import Exchange, Queue
 from kombu.common import Broadcast
+from kombu.entity import Exchange, Queue
 
 DEFAULT_EXCHANGE = Exchange("ironworks", type="direct")
 SHARED_QUEUE = Queue("conductor.shared", DEFAULT_EXCHANGE, routing_key="conductor.shared")

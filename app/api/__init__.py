@@ -30,7 +30,7 @@ def _build_api(blueprint: Blueprint) -> Api:
         doc="/docs",
         catch_all_404s=True,
     )
-    api.handle_error = errors.flask_error_response  # type: ignore[method-assign]
+    api.handle_error = errors.flask_error_response
     for namespace in (nodes.ns, conductors.ns, drivers.ns):
         api.add_namespace(namespace)
     return api

@@ -48,6 +48,4 @@ def handle_error(exc: Exception) -> tuple[dict[str, str], int]:
 def flask_error_response(exc: Exception) -> Response:
     """The same mapping for routes outside the flask-restx API (``/``, unknown paths)."""
     body, status = handle_error(exc)
-    return current_app.response_class(
-        json.dumps(body), status=status, mimetype="application/json"
-    )
+    return current_app.response_class(json.dumps(body), status=status, mimetype="application/json")

@@ -14,8 +14,15 @@ from app.api.versions import link
 MAX_LIMIT = 1000
 MASK = "******"
 _SECRET_HINTS = (
-    "password", "passwd", "pswd", "secret", "token", "private_key", "passphrase",
-    "credential", "configdrive",
+    "password",
+    "passwd",
+    "pswd",
+    "secret",
+    "token",
+    "private_key",
+    "passphrase",
+    "credential",
+    "configdrive",
 )
 
 
@@ -72,7 +79,9 @@ def limit_arg() -> int:
     try:
         limit = int(raw)
     except ValueError:
-        raise exceptions.InvalidParameterValue(reason=f"limit must be an integer: {raw!r}") from None
+        raise exceptions.InvalidParameterValue(
+            reason=f"limit must be an integer: {raw!r}"
+        ) from None
     if limit < 0:
         raise exceptions.InvalidParameterValue(reason="limit must be positive")
     return min(limit, MAX_LIMIT) if limit else MAX_LIMIT

@@ -63,7 +63,7 @@ def create(values: dict[str, Any]) -> Node:
         raise exceptions.NodeAlreadyExists(field=field, value=values.get(field)) from None
 
 
-def list_query(filters: dict[str, Any]) -> Select[tuple[Node]]:
+def list_query(filters: dict[str, Any]) -> Select[Any]:
     query = select(Node)
     for column, value in filters.items():
         query = query.where(getattr(Node, column) == value)
@@ -103,9 +103,7 @@ def destroy(ident: str, allowed_states: tuple[str, ...]) -> None:
             raise exceptions.InvalidStateForDelete(
                 node=node.uuid, state=node.provision_state, allowed=", ".join(allowed_states)
             )
-        result = session.execute(
-            delete(Node).where(Node.id == node.id, Node.reservation.is_(None))
-        )
+        result = session.execute(delete(Node).where(Node.id == node.id, Node.reservation.is_(None)))
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise exceptions.NodeLocked(node=node.uuid, host="another conductor")
 

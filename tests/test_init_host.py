@@ -1,0 +1,140 @@
+"""ConductorManager start-up and shutdown, in process against the real database."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import re
+import subprocess
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from app import exceptions, states
+from app.config import get_settings
+from app.db import conductors as conductor_db
+from app.db import nodes as node_db
+from app.db.models import Conductor
+from tests.services import ROOT, celery_argv
+from workers.manager import ConductorManager, PoolInfo
+
+GROUP = "unit-tests"  # keeps these conductors out of the rings the live tests use
+
+STEPS = [
+    "database init",
+    "clear leftovers",
+    "register",
+    "keepalive",
+    "worker pool",
+    "hash ring",
+    "drivers",
+    "interface factories",
+]
+
+
+def _manager(**overrides: object) -> ConductorManager:
+    settings = dataclasses.replace(get_settings(), conductor_group=GROUP, **overrides)
+    host = f"unit-{uuid.uuid4().hex[:8]}@test"
+    return ConductorManager(host, PoolInfo("threads", 4), settings=settings)
+
+
+@pytest.fixture
+def manager() -> Iterator[ConductorManager]:
+    mgr = _manager()
+    yield mgr
+    mgr.del_host()
+
+
+def _row(host: str) -> Conductor:
+    return next(r for r in conductor_db.list_conductors() if r.hostname == host)
+
+
+def test_init_host_runs_its_steps_in_order(
+    manager: ConductorManager, caplog: pytest.LogCaptureFixture
+) -> None:
+    joined: list[str] = []
+    manager._join_heartbeat = lambda: joined.append("heartbeat")
+    with caplog.at_level(logging.INFO, logger="workers.manager"):
+        manager.init_host()
+    lines = [r.getMessage() for r in caplog.records if "init_host" in r.getMessage()]
+    assert [re.sub(r".* step \d/8 ([a-z ]+):.*", r"\1", line) for line in lines] == STEPS
+    assert [int(re.search(r"step (\d)/8", line).group(1)) for line in lines] == list(range(1, 9))
+    assert joined == ["heartbeat"]
+    row = _row(manager.host)
+    assert row.online and row.conductor_group == GROUP
+    assert row.hardware_types == ["fake-hardware"]
+    kinds = {(i.interface_type, i.interface_name, i.default) for i in row.interfaces}
+    assert ("power", "fake", True) in kinds
+    assert manager.topic == f"conductor.{manager.host}"
+    with pytest.raises(RuntimeError, match="already started"):
+        manager.init_host()
+
+
+def test_restart_clears_what_the_last_run_left(manager: ConductorManager) -> None:
+    values = {"driver": "fake-hardware", "conductor_group": GROUP, "provision_state": states.ENROLL}
+    locked = node_db.create(dict(values))
+    pending = node_db.create(dict(values))
+    node_db.reserve(locked.uuid, manager.host)
+    node_db.reserve(pending.uuid, manager.host, target_power_state=states.POWER_ON)
+    manager.init_host()
+    for uuid_ in (locked.uuid, pending.uuid):
+        assert node_db.get(uuid_).reservation is None
+    after = node_db.get(pending.uuid)
+    assert after.target_power_state is None
+    assert "restarted" in (after.last_error or "")
+    assert node_db.get(locked.uuid).last_error is None
+
+
+def test_del_host_goes_offline_and_releases_locks(manager: ConductorManager) -> None:
+    manager.init_host()
+    node = manager.create_node({"driver": "fake-hardware"})
+    node_db.reserve(node.uuid, manager.host)
+    manager.del_host()
+    assert _row(manager.host).online is False
+    assert node_db.get(node.uuid).reservation is None
+    manager.heartbeat()  # a late heartbeat must not bring a stopped conductor back
+    assert _row(manager.host).online is False
+
+
+def test_heartbeat_rejoins_after_being_marked_offline(manager: ConductorManager) -> None:
+    manager.init_host()
+    conductor_db.set_online(manager.host, False)
+    manager.heartbeat()
+    assert _row(manager.host).online is True
+
+
+def test_manager_node_operations(manager: ConductorManager) -> None:
+    manager.init_host()
+    node = manager.create_node({"driver": "fake-hardware", "name": f"m-{uuid.uuid4().hex[:6]}"})
+    assert node.provision_state == states.ENROLL and node.conductor_group == GROUP
+    with pytest.raises(exceptions.UnknownDriver):
+        manager.create_node({"driver": "ipmi"})
+    updated = manager.update_node(node.uuid, {"extra": {"rack": "r1"}})
+    assert updated.extra == {"rack": "r1"} and updated.reservation is None
+    assert node.uuid in manager.nodes_mapped()  # only conductor of its group: owns it
+    manager.change_power_state(node.uuid, states.POWER_ON)
+    assert node_db.get(node.uuid).power_state == states.POWER_ON
+
+
+def test_unknown_hardware_type_stops_the_start() -> None:
+    mgr = _manager(enabled_hardware_types=["fake-hardware", "no-such-type"])
+    with pytest.raises(exceptions.DriverLoadError, match=r"no-such-type.*fake-hardware"):
+        mgr.init_host()
+    assert _row(mgr.host).online is False
+
+
+def test_worker_with_unknown_hardware_type_exits_with_a_clear_message() -> None:
+    env = {
+        **os.environ,
+        "IRONWORKS_ENABLED_HARDWARE_TYPES": "fake-hardware,bogus-hw",
+        "IRONWORKS_CONDUCTOR_GROUP": GROUP,
+    }
+    name = f"bad-{uuid.uuid4().hex[:6]}@test"
+    argv = celery_argv("worker", "-n", name, "--pool", "solo")
+    out = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0
+    assert "hardware type 'bogus-hw'" in out.stderr
+    assert "Available: ['fake-hardware']" in out.stderr
+    assert _row(name).online is False  # registered, then unregistered by the failed start

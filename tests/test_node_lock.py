@@ -1,0 +1,63 @@
+"""The node lock is an atomic row reservation: racing holders never both win."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from app import exceptions, states
+from app.db import nodes as node_db
+
+
+def _node() -> str:
+    return node_db.create({"driver": "fake-hardware", "provision_state": states.ENROLL}).uuid
+
+
+def test_racing_reservations_have_exactly_one_winner() -> None:
+    for _ in range(5):
+        uuid = _node()
+        start = threading.Barrier(8)
+
+        def grab(i: int, uuid: str = uuid, start: threading.Barrier = start) -> str | None:
+            start.wait()
+            try:
+                node_db.reserve(uuid, f"conductor-{i}")
+            except exceptions.NodeLocked:
+                return None
+            return f"conductor-{i}"
+
+        with ThreadPoolExecutor(8) as pool:
+            winners = [w for w in pool.map(grab, range(8)) if w]
+        assert len(winners) == 1
+        assert node_db.get(uuid).reservation == winners[0]
+
+
+def test_locked_error_names_the_holder() -> None:
+    uuid = _node()
+    node_db.reserve(uuid, "conductor-x")
+    with pytest.raises(exceptions.NodeLocked, match="conductor-x") as err:
+        node_db.reserve(uuid, "conductor-y")
+    assert err.value.code == 409
+
+
+def test_only_the_holder_releases() -> None:
+    uuid = _node()
+    node_db.reserve(uuid, "conductor-x", target_power_state=states.POWER_ON)
+    assert node_db.release(uuid, "conductor-y", power_state=states.POWER_OFF) is False
+    assert node_db.get(uuid).reservation == "conductor-x"
+    assert node_db.release(uuid, "conductor-x", power_state=states.POWER_ON) is True
+    node = node_db.get(uuid)
+    assert node.reservation is None and node.power_state == states.POWER_ON
+
+
+def test_locked_node_cannot_be_deleted() -> None:
+    uuid = _node()
+    node_db.reserve(uuid, "conductor-x")
+    with pytest.raises(exceptions.NodeLocked):
+        node_db.destroy(uuid, states.DELETE_ALLOWED_STATES)
+    node_db.release(uuid, "conductor-x")
+    node_db.destroy(uuid, states.DELETE_ALLOWED_STATES)
+    with pytest.raises(exceptions.NodeNotFound):
+        node_db.get(uuid)
