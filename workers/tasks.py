@@ -1,6 +1,8 @@
 """Thin Celery tasks: take ids, find the conductor of this process, call it.
 
-Tasks ack late and are idempotent; all logic lives in the manager and its workflows.
+Tasks ack late and are idempotent; all logic lives in the manager and its workflows. The
+manager is imported inside each task so that beat and Flower, which load this module only to
+know the task names, stay light.
 """
 
 from __future__ import annotations
@@ -9,14 +11,14 @@ import logging
 
 from celery import shared_task
 
-from workers import manager
-
 LOG = logging.getLogger(__name__)
 
 
 @shared_task(name="ironworks.heartbeat", ignore_result=True, acks_late=False)
 def heartbeat() -> None:
     """Broadcast by beat: every live conductor stamps its row."""
+    from workers import manager
+
     manager.current().heartbeat()
 
 
@@ -25,4 +27,6 @@ def set_power_state(self: object, node_uuid: str, target: str) -> None:
     """Apply a power request the API recorded and locked for this conductor."""
     request_id = getattr(getattr(self, "request", None), "id", None)
     LOG.info("Task %s: node %s power %r", request_id, node_uuid, target)
+    from workers import manager
+
     manager.current().change_power_state(node_uuid, target)
