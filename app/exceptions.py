@@ -7,19 +7,25 @@
     │   ├── InvalidParameterValue
     │   ├── MissingParameterValue
     │   ├── InvalidPowerTarget
+    │   ├── InvalidStateRequested
+    │   ├── UnsupportedDriverInterface
     │   └── UnknownDriver
     ├── NotFound (404)
     │   ├── NodeNotFound
+    │   ├── PortNotFound
     │   └── ConductorNotFound
     ├── NotAcceptable (406)
     ├── Conflict (409)
     │   ├── NodeLocked
     │   ├── NodeAlreadyExists
+    │   ├── PortAlreadyExists
+    │   ├── NodeStateChanged
     │   └── InvalidStateForDelete
     ├── TemporaryFailure (503)
     │   ├── NoLiveConductor
     │   └── BrokerUnavailable
     ├── DriverOperationFailed (500; recorded as the node's last_error)
+    ├── InvalidStateTransition (500; a conductor bug: the table has no such edge)
     └── ConfigurationError (500; stops a process from starting)
         └── DriverLoadError
 
@@ -66,6 +72,17 @@ class InvalidPowerTarget(Invalid):
     message = "Invalid power target {target!r}; expected one of: {allowed}"
 
 
+class InvalidStateRequested(Invalid):
+    message = (
+        'The requested action "{action}" can not be performed on a node in provision state '
+        '"{state}". Allowed actions in this state: {allowed}.'
+    )
+
+
+class UnsupportedDriverInterface(Invalid):
+    message = "Driver {driver} does not support the {interface} interface."
+
+
 class UnknownDriver(Invalid):
     message = "No live conductor supports driver {driver!r}; known drivers: {known}"
 
@@ -77,6 +94,10 @@ class NotFound(IronworksError):
 
 class NodeNotFound(NotFound):
     message = "Node {node} could not be found."
+
+
+class PortNotFound(NotFound):
+    message = "Port {port} could not be found."
 
 
 class ConductorNotFound(NotFound):
@@ -104,6 +125,14 @@ class NodeAlreadyExists(Conflict):
     message = "A node with {field} {value} already exists."
 
 
+class PortAlreadyExists(Conflict):
+    message = "A port with MAC address {address} already exists."
+
+
+class NodeStateChanged(Conflict):
+    message = "Node {node} changed state while the request was processed; please retry."
+
+
 class InvalidStateForDelete(Conflict):
     message = "Node {node} cannot be deleted in provision state {state!r}; allowed: {allowed}"
 
@@ -126,6 +155,10 @@ class BrokerUnavailable(TemporaryFailure):
 
 class DriverOperationFailed(IronworksError):
     message = "{operation} failed for node {node}: {reason}"
+
+
+class InvalidStateTransition(IronworksError):
+    message = "No transition from provision state {state!r} on event {event!r}"
 
 
 class ConfigurationError(IronworksError):

@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from app import exceptions, states
+from app import exceptions, state_machine, states
 from app.db import nodes as node_db
+from app.db.models import utcnow
 from app.hash_ring import HashRingManager, get_ring_manager
 
 LOG = logging.getLogger(__name__)
@@ -45,6 +46,40 @@ class ConductorAPI:
             (node.uuid, target),
             rollback={"target_power_state": states.NOSTATE},
         )
+        return node.uuid
+
+    def do_provisioning_action(
+        self, ident: str, verb: str, instance_updates: dict[str, Any], options: dict[str, Any]
+    ) -> str:
+        """Move the node into the verb's first state, locked for its owner, and route the work.
+
+        ``instance_updates`` are merged into ``instance_info`` under the lock (configdrive,
+        rescue password: secrets never travel in task arguments). Returns the node's UUID.
+        """
+        node = node_db.get(ident)
+        before = node.provision_state
+        event = state_machine.event_for_verb(before, verb)
+        after = state_machine.next_state(before, event)
+        target = states.MANAGEABLE if event == "clean" else state_machine.target_of(after)
+        host = self.conductor_for(node.uuid, node.driver, node.conductor_group)
+        values: dict[str, Any] = {
+            "provision_state": after,
+            "target_provision_state": target,
+            "provision_updated_at": utcnow(),
+            "last_error": None,
+        }
+        if instance_updates:
+            values["instance_info"] = {**(node.instance_info or {}), **instance_updates}
+        event_log = node_db.Event(f"{before} -> {after} ({verb} requested)", user="api")
+        node_db.reserve(node.uuid, host, expected_state=before, history=[event_log], **values)
+        if event == "abort":
+            options = {**options, "aborted": before}
+        rollback = {
+            "provision_state": before,
+            "target_provision_state": node.target_provision_state,
+            "instance_info": node.instance_info,
+        }
+        self._send("ironworks.node.provision", host, (node.uuid, event, options), rollback)
         return node.uuid
 
     def _send(self, task: str, host: str, args: tuple[Any, ...], rollback: dict[str, Any]) -> None:

@@ -13,6 +13,8 @@ import abc
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from app import exceptions
+
 
 @dataclass(frozen=True)
 class NodeView:
@@ -59,13 +61,100 @@ class ManagementInterface(BaseInterface):
     def get_supported_boot_devices(self, node: NodeView) -> list[str]:
         """Boot devices this node can be set to."""
 
+    @abc.abstractmethod
+    def set_boot_device(self, node: NodeView, device: str, persistent: bool = False) -> None:
+        """Make the node boot from ``device`` next (or always, when ``persistent``)."""
+
 
 class BootInterface(BaseInterface):
     interface_type = "boot"
 
+    @abc.abstractmethod
+    def prepare_ramdisk(self, node: NodeView) -> None:
+        """Make the deploy/rescue ramdisk bootable for ``node``."""
+
+    @abc.abstractmethod
+    def clean_up_ramdisk(self, node: NodeView) -> None:
+        """Undo :meth:`prepare_ramdisk`."""
+
+    @abc.abstractmethod
+    def prepare_instance(self, node: NodeView) -> None:
+        """Make the deployed instance bootable."""
+
+    @abc.abstractmethod
+    def clean_up_instance(self, node: NodeView) -> None:
+        """Undo :meth:`prepare_instance`."""
+
+
+#: What a step returns when it must wait for an outside callback (the node enters a wait
+#: state and the task ends; nothing sleeps).
+WAIT = "wait"
+
+
+@dataclass(frozen=True)
+class Step:
+    """A deploy or clean step a driver offers."""
+
+    interface: str
+    step: str
+    priority: int = 0
+    args: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "interface": self.interface,
+            "step": self.step,
+            "priority": self.priority,
+            "args": self.args,
+        }
+
 
 class DeployInterface(BaseInterface):
     interface_type = "deploy"
+
+    @abc.abstractmethod
+    def deploy(self, node: NodeView) -> str | None:
+        """Write the instance image; return :data:`WAIT` to wait for a callback."""
+
+    @abc.abstractmethod
+    def tear_down(self, node: NodeView) -> None:
+        """Remove the instance (power off, forget image details)."""
+
+    @abc.abstractmethod
+    def get_clean_steps(self, node: NodeView) -> list[Step]:
+        """Clean steps; those with a priority above zero run in automated cleaning."""
+
+    @abc.abstractmethod
+    def execute_clean_step(self, node: NodeView, step: Step) -> str | None:
+        """Run one clean step; return :data:`WAIT` to wait for a callback."""
+
+
+@dataclass(frozen=True)
+class InspectResult:
+    """What inspection found: node properties and the MAC addresses of its NICs."""
+
+    properties: dict[str, Any]
+    macs: list[str]
+
+
+class InspectInterface(BaseInterface):
+    interface_type = "inspect"
+
+    @abc.abstractmethod
+    def inspect_hardware(self, node: NodeView) -> InspectResult | str:
+        """Read the hardware; return :data:`WAIT` to wait for a callback."""
+
+
+class RescueInterface(BaseInterface):
+    interface_type = "rescue"
+
+    @abc.abstractmethod
+    def rescue(self, node: NodeView) -> str | None:
+        """Boot the rescue ramdisk; return :data:`WAIT` to wait for a callback."""
+
+    @abc.abstractmethod
+    def unrescue(self, node: NodeView) -> None:
+        """Boot the instance again."""
 
 
 class NetworkInterface(BaseInterface):
@@ -77,7 +166,9 @@ class StorageInterface(BaseInterface):
 
 
 #: Interface types a hardware type provides itself (network and storage come from factories).
-CORE_INTERFACES = ("power", "management", "boot", "deploy")
+HARDWARE_INTERFACES = ("power", "management", "boot", "deploy", "inspect", "rescue")
+#: Every interface type ``GET /v1/nodes/<id>/validate`` reports on.
+ALL_INTERFACES = (*HARDWARE_INTERFACES, "network", "storage", "console", "bios", "raid")
 
 
 class HardwareType(abc.ABC):
@@ -94,10 +185,41 @@ class HardwareType(abc.ABC):
     def interface_names(self) -> dict[str, list[str]]:
         return {kind: [cls.name for cls in classes] for kind, classes in self.supported.items()}
 
+    def _iface(self, kind: str, cls: Any) -> Any:
+        # ``cls`` is an abstract interface class, which mypy refuses as ``type[T]``.
+        iface = self.interfaces.get(kind)
+        if not isinstance(iface, cls):
+            raise exceptions.UnsupportedDriverInterface(driver=self.name, interface=kind)
+        return iface
+
     @property
     def power(self) -> PowerInterface:
-        iface = self.interfaces["power"]
-        assert isinstance(iface, PowerInterface)
+        iface: PowerInterface = self._iface("power", PowerInterface)
+        return iface
+
+    @property
+    def management(self) -> ManagementInterface:
+        iface: ManagementInterface = self._iface("management", ManagementInterface)
+        return iface
+
+    @property
+    def boot(self) -> BootInterface:
+        iface: BootInterface = self._iface("boot", BootInterface)
+        return iface
+
+    @property
+    def deploy(self) -> DeployInterface:
+        iface: DeployInterface = self._iface("deploy", DeployInterface)
+        return iface
+
+    @property
+    def inspect(self) -> InspectInterface:
+        iface: InspectInterface = self._iface("inspect", InspectInterface)
+        return iface
+
+    @property
+    def rescue(self) -> RescueInterface:
+        iface: RescueInterface = self._iface("rescue", RescueInterface)
         return iface
 
     def get_properties(self) -> dict[str, str]:

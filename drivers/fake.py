@@ -1,26 +1,36 @@
 """The ``fake-hardware`` type: a first-class plugin that completes every operation.
 
-Each operation sleeps for its configured delay (``IRONWORKS_FAKE_<OP>_DELAY`` seconds), so
-benchmarks see realistic latency. Tests inject failures through ``driver_info``:
-``fake_fail`` names the operations to fail (a string or a list; e.g. ``"power"``), and
-``fake_fail_message`` sets the error text.
+Each operation sleeps for its configured delay (``IRONWORKS_FAKE_<OP>_DELAY`` seconds, for
+``power``, ``management``, ``boot``, ``deploy``), so benchmarks see realistic latency. Tests
+steer it through ``driver_info``:
+
+* ``fake_fail``: operations to fail (a string or a list): ``power``, ``management``,
+  ``boot``, ``deploy``, ``clean``, ``inspect``, ``rescue``, ``validate``;
+* ``fake_fail_message``: the error text of injected failures;
+* ``fake_wait``: phases that wait for a callback instead of finishing (``deploy``,
+  ``clean``, ``inspect``, ``rescue``): the node enters the matching wait state.
 """
 
 from __future__ import annotations
 
 import time
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from app import exceptions, states
 from app.config import get_settings
 from drivers.base import (
+    WAIT,
     BaseInterface,
     BootInterface,
     DeployInterface,
     HardwareType,
+    InspectInterface,
+    InspectResult,
     ManagementInterface,
     NodeView,
     PowerInterface,
+    RescueInterface,
+    Step,
 )
 
 _POWER_RESULT = {
@@ -30,28 +40,46 @@ _POWER_RESULT = {
     states.REBOOT: states.POWER_ON,
     states.SOFT_REBOOT: states.POWER_ON,
 }
+_BOOT_DEVICES = ["pxe", "disk", "cdrom", "bios"]
 
 
-def _act(node: NodeView, operation: str) -> None:
+def _listed(node: NodeView, key: str) -> list[str]:
+    value: Any = node.driver_info.get(key, [])
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",")]
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _act(node: NodeView, operation: str, delay_of: str | None = None) -> None:
     """Wait the configured delay, then fail if ``driver_info`` asks for it."""
-    delay = get_settings().fake_delays.get(operation, 0.0)
+    delay = get_settings().fake_delays.get(delay_of or operation, 0.0)
     if delay > 0:
         time.sleep(delay)
-    failing = node.driver_info.get("fake_fail", [])
-    if isinstance(failing, str):
-        failing = [part.strip() for part in failing.split(",")]
-    if operation in failing:
+    if operation in _listed(node, "fake_fail"):
         reason = node.driver_info.get("fake_fail_message", "requested by driver_info")
         raise exceptions.DriverOperationFailed(operation=operation, node=node.uuid, reason=reason)
 
 
-class FakePower(PowerInterface):
+def _waits(node: NodeView, phase: str) -> bool:
+    return phase in _listed(node, "fake_wait")
+
+
+class _FakeValidation(BaseInterface):
+    def validate(self, node: NodeView) -> None:
+        if "validate" in _listed(node, "fake_fail"):
+            raise exceptions.InvalidParameterValue(
+                reason=node.driver_info.get("fake_fail_message", "fake validation failure")
+            )
+
+
+class FakePower(_FakeValidation, PowerInterface):
     name = "fake"
 
     def get_properties(self) -> dict[str, str]:
         return {
-            "fake_fail": "Operations to fail (power, management, boot, deploy). Optional.",
-            "fake_fail_message": "Error text for injected failures. Optional.",
+            "fake_fail": "Operations to fail, e.g. 'power' or ['deploy', 'clean']. Optional.",
+            "fake_fail_message": "Error text of injected failures. Optional.",
+            "fake_wait": "Phases that wait for a callback (deploy, clean, ...). Optional.",
         }
 
     def get_power_state(self, node: NodeView) -> str:
@@ -63,20 +91,78 @@ class FakePower(PowerInterface):
         return _POWER_RESULT[target]
 
 
-class FakeManagement(ManagementInterface):
+class FakeManagement(_FakeValidation, ManagementInterface):
     name = "fake"
 
     def get_supported_boot_devices(self, node: NodeView) -> list[str]:
         _act(node, "management")
-        return ["pxe", "disk", "cdrom", "bios"]
+        return list(_BOOT_DEVICES)
+
+    def set_boot_device(self, node: NodeView, device: str, persistent: bool = False) -> None:
+        _act(node, "management")
+        if device not in _BOOT_DEVICES:
+            raise exceptions.InvalidParameterValue(reason=f"unsupported boot device {device!r}")
 
 
-class FakeBoot(BootInterface):
+class FakeBoot(_FakeValidation, BootInterface):
     name = "fake"
 
+    def prepare_ramdisk(self, node: NodeView) -> None:
+        _act(node, "boot")
 
-class FakeDeploy(DeployInterface):
+    def clean_up_ramdisk(self, node: NodeView) -> None:
+        _act(node, "boot")
+
+    def prepare_instance(self, node: NodeView) -> None:
+        _act(node, "boot")
+
+    def clean_up_instance(self, node: NodeView) -> None:
+        _act(node, "boot")
+
+
+class FakeDeploy(_FakeValidation, DeployInterface):
     name = "fake"
+    STEPS: ClassVar[list[Step]] = [
+        Step("deploy", "erase_devices_metadata", priority=99),
+        Step("deploy", "erase_devices", priority=0),
+    ]
+
+    def deploy(self, node: NodeView) -> str | None:
+        _act(node, "deploy")
+        return WAIT if _waits(node, "deploy") else None
+
+    def tear_down(self, node: NodeView) -> None:
+        _act(node, "deploy")
+
+    def get_clean_steps(self, node: NodeView) -> list[Step]:
+        return list(self.STEPS)
+
+    def execute_clean_step(self, node: NodeView, step: Step) -> str | None:
+        _act(node, "clean", delay_of="deploy")
+        return WAIT if _waits(node, "clean") else None
+
+
+class FakeInspect(_FakeValidation, InspectInterface):
+    name = "fake"
+
+    def inspect_hardware(self, node: NodeView) -> InspectResult | str:
+        _act(node, "inspect", delay_of="management")
+        if _waits(node, "inspect"):
+            return WAIT
+        properties = {"cpus": 8, "cpu_arch": "x86_64", "memory_mb": 16384, "local_gb": 100}
+        mac = "52:54:00:" + ":".join(node.uuid.replace("-", "")[i : i + 2] for i in (0, 2, 4))
+        return InspectResult(properties=properties, macs=[mac])
+
+
+class FakeRescue(_FakeValidation, RescueInterface):
+    name = "fake"
+
+    def rescue(self, node: NodeView) -> str | None:
+        _act(node, "rescue", delay_of="boot")
+        return WAIT if _waits(node, "rescue") else None
+
+    def unrescue(self, node: NodeView) -> None:
+        _act(node, "rescue", delay_of="boot")
 
 
 class FakeHardware(HardwareType):
@@ -86,4 +172,6 @@ class FakeHardware(HardwareType):
         "management": [FakeManagement],
         "boot": [FakeBoot],
         "deploy": [FakeDeploy],
+        "inspect": [FakeInspect],
+        "rescue": [FakeRescue],
     }

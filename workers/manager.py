@@ -208,6 +208,12 @@ class ConductorManager:
 
         power.set_power_state(self, node_uuid, target)
 
+    def do_provisioning_action(self, node_uuid: str, event: str, options: dict[str, Any]) -> None:
+        """Run a provisioning verb the API locked the node for (``workers/provisioning.py``)."""
+        from workers import provisioning
+
+        provisioning.run(self, node_uuid, event, options)
+
     def nodes_mapped(self) -> list[str]:
         """UUIDs of the nodes this conductor owns (for status and tests)."""
         return [node.uuid for node in self.iter_nodes()]

@@ -9,9 +9,12 @@ Contract
 * ``acquire(manager, uuid, shared=True)`` takes no lock: it only loads the node, for
   read-only work that must never stand in a user's way.
 * On leaving the block the exclusive lock is released on every path. The values the work
-  recorded with :meth:`NodeTask.record` are written *in the same statement* that frees the
-  lock, so no reader ever sees an unlocked node with half its outcome. If the block raises,
-  ``last_error`` says what happened and the error propagates.
+  recorded with :meth:`NodeTask.record` (and its history entries) are written *in the same
+  transaction* that frees the lock, so no reader ever sees an unlocked node with half its
+  outcome. If the block raises, ``last_error`` says what happened, a node caught in a
+  transient state moves to its failure state, and the error propagates.
+* Provision states change only through :meth:`NodeTask.process_event`, which asks the table
+  in ``app/state_machine.py``.
 """
 
 from __future__ import annotations
@@ -22,9 +25,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from app import exceptions
+from app import exceptions, state_machine
 from app.db import nodes as node_db
-from app.db.models import Node
+from app.db.models import Node, utcnow
+from app.states import EV_FAIL
 from drivers.base import HardwareType, NodeView
 
 if TYPE_CHECKING:
@@ -40,7 +44,9 @@ class NodeTask:
     node: Node
     driver: HardwareType
     shared: bool
+    host: str = ""
     outcome: dict[str, Any] = field(default_factory=dict)
+    events: list[node_db.Event] = field(default_factory=list)
 
     @property
     def view(self) -> NodeView:
@@ -60,6 +66,37 @@ class NodeTask:
             raise exceptions.IronworksError("a shared task cannot change the node")
         self.outcome.update(values)
 
+    @property
+    def provision_state(self) -> str:
+        return str(self.outcome.get("provision_state", self.node.provision_state))
+
+    def process_event(self, event: str, target: str | None = None) -> str:
+        """Move the provision state along the table; returns the new state.
+
+        ``target`` overrides the table's target (manual cleaning returns to manageable).
+        """
+        before = self.provision_state
+        after = state_machine.next_state(before, event)
+        self.record(
+            provision_state=after,
+            target_provision_state=target or state_machine.target_of(after),
+            provision_updated_at=utcnow(),
+        )
+        self.history(f"{before} -> {after} ({event})")
+        return after
+
+    def history(
+        self, message: str, severity: str = "INFO", event_type: str = "provisioning"
+    ) -> None:
+        """Add a node history entry, written with the outcome."""
+        self.events.append(node_db.Event(message, event_type, severity, self.host))
+
+    def fail(self, event: str, error: str) -> None:
+        """Fire a failure event and record ``error`` as the node's ``last_error``."""
+        self.record(last_error=error)
+        self.history(error, severity="ERROR")
+        self.process_event(event)
+
 
 def _take_lock(manager: ConductorManager, uuid: str) -> Node:
     node = node_db.get(uuid)
@@ -70,21 +107,39 @@ def _take_lock(manager: ConductorManager, uuid: str) -> Node:
     return node_db.reserve(uuid, manager.host)
 
 
+def _fail_values(task: NodeTask) -> dict[str, Any]:
+    """A node left mid-work by an unexpected error moves to its failure state."""
+    try:
+        failed = state_machine.next_state(task.provision_state, EV_FAIL)
+    except exceptions.InvalidStateTransition:
+        return {}
+    return {
+        "provision_state": failed,
+        "target_provision_state": state_machine.target_of(failed),
+        "provision_updated_at": utcnow(),
+    }
+
+
 @contextmanager
 def acquire(manager: ConductorManager, uuid: str, shared: bool = False) -> Iterator[NodeTask]:
     """Open a task on node ``uuid`` (see the module docstring for the contract)."""
     node = node_db.get(uuid) if shared else _take_lock(manager, uuid)
     if shared:
-        yield NodeTask(node=node, driver=manager.get_driver(node), shared=True)
+        yield NodeTask(node=node, driver=manager.get_driver(node), shared=True, host=manager.host)
         return
     task: NodeTask | None = None
     try:
-        task = NodeTask(node=node, driver=manager.get_driver(node), shared=False)
+        task = NodeTask(node=node, driver=manager.get_driver(node), shared=False, host=manager.host)
         yield task
     except Exception as exc:
         outcome = dict(task.outcome) if task else {}
-        outcome.setdefault("last_error", f"{type(exc).__name__}: {exc}")
-        node_db.release(uuid, manager.host, **outcome)
+        events = list(task.events) if task else []
+        error = f"{type(exc).__name__}: {exc}"
+        outcome.setdefault("last_error", error)
+        events.append(node_db.Event(error, "error", "ERROR", manager.host))
+        if task is not None:
+            outcome.update(_fail_values(task))
+        node_db.release(uuid, manager.host, history=events, **outcome)
         raise
-    if not node_db.release(uuid, manager.host, **task.outcome):
+    if not node_db.release(uuid, manager.host, history=task.events, **task.outcome):
         LOG.warning("Node %s: lock of %s was gone at release", uuid, manager.host)

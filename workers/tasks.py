@@ -8,6 +8,7 @@ know the task names, stay light.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import shared_task
 
@@ -30,3 +31,15 @@ def set_power_state(self: object, node_uuid: str, target: str) -> None:
     from workers import manager
 
     manager.current().change_power_state(node_uuid, target)
+
+
+@shared_task(name="ironworks.node.provision", bind=True, ignore_result=True)
+def do_provisioning_action(
+    self: object, node_uuid: str, event: str, options: dict[str, Any] | None = None
+) -> None:
+    """Run a provisioning verb the API recorded and locked for this conductor."""
+    request_id = getattr(getattr(self, "request", None), "id", None)
+    LOG.info("Task %s: node %s provisioning event %r", request_id, node_uuid, event)
+    from workers import manager
+
+    manager.current().do_provisioning_action(node_uuid, event, options or {})

@@ -13,7 +13,8 @@ from typing import Any
 from flask import Blueprint, Flask, jsonify
 from flask_restx import Api
 
-from app.api import conductors, drivers, errors, nodes, versions
+from app.api import conductors, drivers, errors, nodes, ports, versions
+from app.api import node_actions as _node_actions  # noqa: F401  (routes on nodes.ns)
 from app.db import migrate
 from app.db.engine import get_engine
 
@@ -31,7 +32,7 @@ def _build_api(blueprint: Blueprint) -> Api:
         catch_all_404s=True,
     )
     api.handle_error = errors.flask_error_response
-    for namespace in (nodes.ns, conductors.ns, drivers.ns):
+    for namespace in (nodes.ns, ports.ns, conductors.ns, drivers.ns):
         api.add_namespace(namespace)
     return api
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask_restx import Namespace, Resource
 
 from app import exceptions
+from app.api import drivers_cache
 from app.api.utils import resource_links
 from app.hash_ring import get_ring_manager
 
@@ -46,3 +47,10 @@ class DriverItem(Resource):
         if name not in hosts:
             raise exceptions.NotFound(f"Driver {name} could not be found.")
         return driver_view(name, hosts[name])
+
+
+@ns.route("/<string:name>/properties")
+class DriverProperties(Resource):
+    def get(self, name: str) -> dict[str, str]:
+        """The ``driver_info`` keys the hardware type reads, with descriptions."""
+        return drivers_cache.properties(name)

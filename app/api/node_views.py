@@ -1,24 +1,32 @@
-"""Node bodies in and out: validation of a create request and Ironic's JSON shapes."""
+"""Node bodies in and out: field validation and Ironic's JSON shapes."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
 
 from app import exceptions, states
+from app.api.drivers_cache import interface_defaults
 from app.api.utils import check_uuid, iso, mask_secrets, resource_links
-from app.api.versions import requested_at_least
+from app.api.versions import link, requested_at_least
 from app.db.models import Node
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9\-._~]+$")
 _DICT_FIELDS = ("driver_info", "properties", "extra", "instance_info")
-_STR_FIELDS = {"driver": 255, "conductor_group": 255, "resource_class": 80}
+_STR_FIELDS = {
+    "driver": 255,
+    "conductor_group": 255,
+    "resource_class": 80,
+    "description": 4096,
+    "owner": 255,
+    "lessee": 255,
+}
 _INTERFACE_FIELDS = ("network_interface", "storage_interface")
-CREATE_FIELDS = frozenset(
-    ("uuid", "name", *_DICT_FIELDS, *_STR_FIELDS, *_INTERFACE_FIELDS, "instance_uuid")
-)
-
+#: Fields a user may set (on create and through PATCH).
+WRITABLE = frozenset(("name", "instance_uuid", *_DICT_FIELDS, *_STR_FIELDS, *_INTERFACE_FIELDS))
+CREATE_FIELDS = WRITABLE | {"uuid"}
 LIST_FIELDS = ("uuid", "name", "instance_uuid", "power_state", "provision_state", "maintenance")
 
 
@@ -29,17 +37,11 @@ def _check_name(name: Any) -> str | None:
         raise exceptions.InvalidParameterValue(
             reason=f"name {name!r} is invalid: use 1-255 of the characters A-Z a-z 0-9 - . _ ~"
         )
-    if _looks_like_uuid(name):
-        raise exceptions.InvalidParameterValue(reason=f"name {name!r} must not be a UUID")
-    return name
-
-
-def _looks_like_uuid(value: str) -> bool:
     try:
-        check_uuid(value, "name")
+        check_uuid(name, "name")
     except exceptions.Invalid:
-        return False
-    return True
+        return name
+    raise exceptions.InvalidParameterValue(reason=f"name {name!r} must not be a UUID")
 
 
 def _check_interface(field: str, value: Any) -> str | None:
@@ -54,37 +56,65 @@ def _check_interface(field: str, value: Any) -> str | None:
     return str(value)
 
 
-def validate_create(body: dict[str, Any]) -> dict[str, Any]:
-    """Check a node create body field by field; returns the values to store."""
-    unknown = sorted(set(body) - CREATE_FIELDS)
+def _checker(field: str) -> Callable[[Any], Any]:
+    if field == "name":
+        return _check_name
+    if field in _INTERFACE_FIELDS:
+        return lambda v: _check_interface(field, v)
+    if field in ("uuid", "instance_uuid"):
+        return lambda v: None if v is None else check_uuid(v, field)
+    if field in _DICT_FIELDS:
+        return lambda v: _check_dict(field, v)
+    max_len = _STR_FIELDS[field]
+    return lambda v: _check_str(field, v, max_len)
+
+
+def _check_dict(field: str, value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise exceptions.InvalidParameterValue(reason=f"{field} must be a JSON object")
+    return value
+
+
+def _check_str(field: str, value: Any, max_len: int) -> str | None:
+    if value is None:
+        if field == "driver":
+            raise exceptions.MissingParameterValue(name="driver")
+        return "" if field == "conductor_group" else None
+    if not isinstance(value, str) or len(value) > max_len:
+        raise exceptions.InvalidParameterValue(
+            reason=f"{field} must be a string of at most {max_len} characters"
+        )
+    return value.lower() if field == "conductor_group" else value
+
+
+def check_values(values: dict[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
+    """Validate the given fields; unknown or read-only ones are a 400 naming them."""
+    unknown = sorted(set(values) - allowed)
     if unknown:
         raise exceptions.InvalidParameterValue(
             reason=f"unknown or read-only node fields: {', '.join(unknown)}"
         )
+    return {field: _checker(field)(value) for field, value in values.items()}
+
+
+def validate_create(body: dict[str, Any]) -> dict[str, Any]:
+    """Check a node create body field by field; returns the values to store."""
     if not isinstance(body.get("driver"), str) or not body["driver"]:
         raise exceptions.MissingParameterValue(name="driver")
-    values: dict[str, Any] = {"name": _check_name(body.get("name"))}
-    for field, max_len in _STR_FIELDS.items():
-        value = body.get(field)
-        if value is not None and (not isinstance(value, str) or len(value) > max_len):
-            raise exceptions.InvalidParameterValue(
-                reason=f"{field} must be a string of at most {max_len} characters"
-            )
-        if value is not None:
-            values[field] = value
-    for field in _DICT_FIELDS:
-        value = body.get(field, {})
-        if not isinstance(value, dict):
-            raise exceptions.InvalidParameterValue(reason=f"{field} must be a JSON object")
-        values[field] = value
-    for field in ("uuid", "instance_uuid"):
-        if body.get(field) is not None:
-            values[field] = check_uuid(body[field], field)
-    for field in _INTERFACE_FIELDS:
-        values[field] = _check_interface(field, body.get(field))
-    values["conductor_group"] = values.get("conductor_group", "").lower()
+    values = check_values(body, CREATE_FIELDS)
+    values.setdefault("conductor_group", "")
     values["provision_state"] = states.ENROLL if requested_at_least(11) else states.AVAILABLE
     return values
+
+
+def patchable(node: Node) -> dict[str, Any]:
+    """The node as JSON Patch sees it: real (unmasked) values of every exposed field."""
+    doc = {field: getattr(node, field) for field in WRITABLE}
+    for field in _DICT_FIELDS:
+        doc[field] = dict(doc[field] or {})
+    return doc
 
 
 def node_summary(node: Node) -> dict[str, Any]:
@@ -96,7 +126,7 @@ def node_summary(node: Node) -> dict[str, Any]:
 
 def node_detail(node: Node, conductor: str | None) -> dict[str, Any]:
     """Every field, with secrets masked, as ``GET /v1/nodes/<id>`` returns it."""
-    return {
+    data: dict[str, Any] = {
         "uuid": node.uuid,
         "name": node.name,
         "driver": node.driver,
@@ -109,8 +139,9 @@ def node_detail(node: Node, conductor: str | None) -> dict[str, Any]:
         "conductor_group": node.conductor_group,
         "conductor": conductor,
         "resource_class": node.resource_class,
-        "network_interface": node.network_interface,
-        "storage_interface": node.storage_interface,
+        "description": node.description,
+        "owner": node.owner,
+        "lessee": node.lessee,
         "power_state": node.power_state,
         "target_power_state": node.target_power_state,
         "provision_state": node.provision_state,
@@ -118,13 +149,47 @@ def node_detail(node: Node, conductor: str | None) -> dict[str, Any]:
         "provision_updated_at": iso(node.provision_updated_at),
         "maintenance": node.maintenance,
         "maintenance_reason": node.maintenance_reason,
+        "fault": "power failure" if node.maintenance_reason == "power failure" else None,
         "last_error": node.last_error,
         "reservation": node.reservation,
         "console_enabled": False,
+        "protected": False,
+        "protected_reason": None,
+        "retired": False,
+        "retired_reason": None,
+        "automated_clean": None,
+        "traits": [],
+        "network_data": {},
         "created_at": iso(node.created_at),
         "updated_at": iso(node.updated_at),
         "links": resource_links("nodes", node.uuid),
+        "ports": [
+            link(f"/v1/nodes/{node.uuid}/ports"),
+            link(f"/nodes/{node.uuid}/ports", "bookmark"),
+        ],
+        "states": [
+            link(f"/v1/nodes/{node.uuid}/states"),
+            link(f"/nodes/{node.uuid}/states", "bookmark"),
+        ],
     }
+    defaults = interface_defaults(node.driver)
+    for kind in (
+        "power",
+        "management",
+        "boot",
+        "deploy",
+        "inspect",
+        "rescue",
+        "console",
+        "bios",
+        "raid",
+        "vendor",
+        "firmware",
+    ):
+        data[f"{kind}_interface"] = defaults.get(kind)
+    data["network_interface"] = node.network_interface or defaults.get("network", "noop")
+    data["storage_interface"] = node.storage_interface or defaults.get("storage", "noop")
+    return data
 
 
 def node_states(node: Node) -> dict[str, Any]:

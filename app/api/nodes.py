@@ -1,19 +1,19 @@
-"""``/v1/nodes``: create, read, list, delete, and power state requests."""
+"""``/v1/nodes``: create, read, list, update (JSON Patch) and delete nodes."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import jsonpatch
 from flask import Response, request
 from flask_restx import Namespace, Resource, fields
 
 from app import exceptions, states
 from app.api import node_views
-from app.api.utils import bool_arg, json_body, limit_arg, next_link
+from app.api.utils import bool_arg, json_body, limit_arg, next_link, select_fields
 from app.db import nodes as node_db
 from app.db.models import Node
 from app.hash_ring import get_ring_manager
-from app.rpcapi import ConductorAPI
 
 ns = Namespace("nodes", description="Bare-metal nodes", path="/nodes")
 
@@ -27,26 +27,26 @@ node_create = ns.model(
         "properties": fields.Raw(),
         "extra": fields.Raw(),
         "instance_info": fields.Raw(),
+        "instance_uuid": fields.String(),
         "conductor_group": fields.String(),
         "resource_class": fields.String(),
+        "description": fields.String(),
+        "owner": fields.String(),
+        "lessee": fields.String(),
         "network_interface": fields.String(),
         "storage_interface": fields.String(),
     },
 )
-power_request = ns.model(
-    "PowerRequest",
+patch_op = ns.model(
+    "PatchOperation",
     {
-        "target": fields.String(required=True, enum=list(states.POWER_TARGETS)),
-        "timeout": fields.Integer(description="Seconds to wait for the BMC (optional)"),
+        "op": fields.String(required=True, enum=["add", "replace", "remove", "test"]),
+        "path": fields.String(required=True, example="/extra/rack"),
+        "value": fields.Raw(),
     },
 )
 
-_FILTERS = {
-    "provision_state": str,
-    "driver": str,
-    "resource_class": str,
-    "conductor_group": str,
-}
+_FILTERS = ("provision_state", "driver", "resource_class", "conductor_group", "owner", "lessee")
 
 
 def owner_of(node: Node) -> str | None:
@@ -56,23 +56,43 @@ def owner_of(node: Node) -> str | None:
         return None
 
 
-def _known_drivers() -> list[str]:
-    return sorted({driver for _group, driver in get_ring_manager().members()})
+def check_driver(driver: str) -> None:
+    known = sorted({d for _group, d in get_ring_manager().members()})
+    if driver not in known:
+        raise exceptions.UnknownDriver(driver=driver, known=known)
+
+
+def show(node: Node) -> dict[str, Any]:
+    return select_fields(node_views.node_detail(node, owner_of(node)), request.args.get("fields"))
 
 
 def _list(detail: bool) -> dict[str, Any]:
     filters: dict[str, Any] = {k: request.args[k] for k in _FILTERS if k in request.args}
+    if "conductor_group" in filters:
+        filters["conductor_group"] = filters["conductor_group"].lower()
     maintenance = bool_arg("maintenance")
     if maintenance is not None:
         filters["maintenance"] = maintenance
+    wanted = request.args.get("fields")
+    if detail and wanted:
+        raise exceptions.InvalidParameterValue(reason="fields cannot be combined with detail")
     limit = limit_arg()
-    rows = node_db.list_nodes(filters, limit=limit, marker=request.args.get("marker"))
-    items = [
-        node_views.node_detail(n, owner_of(n)) if detail else node_views.node_summary(n)
-        for n in rows
-    ]
+    rows = node_db.list_nodes(
+        filters,
+        limit=limit,
+        marker=request.args.get("marker"),
+        sort_key=request.args.get("sort_key", "id"),
+        sort_dir=request.args.get("sort_dir", "asc"),
+        associated=bool_arg("associated"),
+    )
+    if detail:
+        items = [node_views.node_detail(n, owner_of(n)) for n in rows]
+    elif wanted:
+        items = [select_fields(node_views.node_detail(n, owner_of(n)), wanted) for n in rows]
+    else:
+        items = [node_views.node_summary(n) for n in rows]
     body: dict[str, Any] = {"nodes": items}
-    following = next_link("nodes/detail" if detail else "nodes", items, limit, "uuid")
+    following = next_link("nodes/detail" if detail else "nodes", [n.uuid for n in rows], limit)
     if following:
         body["next"] = following
     return body
@@ -81,7 +101,7 @@ def _list(detail: bool) -> dict[str, Any]:
 @ns.route("")
 class NodeCollection(Resource):
     def get(self) -> dict[str, Any]:
-        """List nodes (``limit``, ``marker``, filters)."""
+        """List nodes (``limit``, ``marker``, ``sort_key``, ``sort_dir``, ``fields``, filters)."""
         return _list(detail=bool_arg("detail") or False)
 
     @ns.expect(node_create, validate=False)
@@ -89,9 +109,7 @@ class NodeCollection(Resource):
     def post(self) -> tuple[dict[str, Any], int, dict[str, str]]:
         """Enroll a node."""
         values = node_views.validate_create(json_body())
-        known = _known_drivers()
-        if values["driver"] not in known:
-            raise exceptions.UnknownDriver(driver=values["driver"], known=known)
+        check_driver(values["driver"])
         node = node_db.create(values)
         body = node_views.node_detail(node, owner_of(node))
         return body, 201, {"Location": body["links"][0]["href"]}
@@ -104,12 +122,44 @@ class NodeDetailCollection(Resource):
         return _list(detail=True)
 
 
+def apply_patch(node: Node, patch: Any) -> dict[str, Any]:
+    """Apply an RFC 6902 patch to the node's writable fields; returns the changed values."""
+    if not isinstance(patch, list) or not patch:
+        raise exceptions.Invalid(reason="the body must be a non-empty JSON Patch list")
+    for op in patch:
+        if not isinstance(op, dict) or not isinstance(op.get("path"), str):
+            raise exceptions.Invalid(reason=f"malformed patch operation: {op!r}")
+        field = op["path"].lstrip("/").split("/")[0]
+        if field not in node_views.WRITABLE:
+            raise exceptions.InvalidParameterValue(
+                reason=f"'/{field}' cannot be changed with PATCH (read-only or unknown field)"
+            )
+    doc = node_views.patchable(node)
+    try:
+        patched = jsonpatch.apply_patch(doc, patch)
+    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
+        raise exceptions.Invalid(reason=f"the patch cannot be applied: {exc}") from None
+    changed = {k: patched.get(k) for k in node_views.WRITABLE if patched.get(k) != doc.get(k)}
+    return node_views.check_values(changed, node_views.WRITABLE)
+
+
 @ns.route("/<string:ident>")
 @ns.param("ident", "Node UUID or name")
 class NodeItem(Resource):
     def get(self, ident: str) -> dict[str, Any]:
-        """Show one node."""
+        """Show one node (``fields`` selects fields)."""
+        return show(node_db.get(ident))
+
+    @ns.expect([patch_op], validate=False)
+    def patch(self, ident: str) -> dict[str, Any]:
+        """Update a node with a JSON Patch (RFC 6902) of its writable fields."""
+        patch = request.get_json(force=True, silent=True)
         node = node_db.get(ident)
+        values = apply_patch(node, patch)
+        if "driver" in values:
+            check_driver(values["driver"])
+        if values:
+            node = node_db.update_unlocked(node.uuid, values)
         return node_views.node_detail(node, owner_of(node))
 
     @ns.response(204, "Node deleted")
@@ -117,30 +167,3 @@ class NodeItem(Resource):
         """Delete a node (unlocked, in a state that allows it)."""
         node_db.destroy(ident, states.DELETE_ALLOWED_STATES)
         return Response(status=204)
-
-
-@ns.route("/<string:ident>/states")
-class NodeStates(Resource):
-    def get(self, ident: str) -> dict[str, Any]:
-        """Power and provision state of a node."""
-        return node_views.node_states(node_db.get(ident))
-
-
-@ns.route("/<string:ident>/states/power")
-class NodePower(Resource):
-    @ns.expect(power_request, validate=False)
-    @ns.response(202, "Accepted; poll the node's states")
-    def put(self, ident: str) -> Response:
-        """Request a power state change (asynchronous)."""
-        body = json_body()
-        target = body.get("target")
-        if not isinstance(target, str):
-            raise exceptions.InvalidPowerTarget(
-                target=target, allowed=", ".join(states.POWER_TARGETS)
-            )
-        timeout = body.get("timeout")
-        if timeout is not None and (not isinstance(timeout, int) or timeout < 1):
-            raise exceptions.InvalidParameterValue(reason="timeout must be a positive integer")
-        uuid = ConductorAPI().change_power_state(ident, target)
-        location = request.host_url.rstrip("/") + f"/v1/nodes/{uuid}/states"
-        return Response(status=202, headers={"Location": location})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid as uuidlib
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import request
 
@@ -99,11 +100,26 @@ def bool_arg(name: str) -> bool | None:
     raise exceptions.InvalidParameterValue(reason=f"{name} must be a boolean: {raw!r}")
 
 
-def next_link(collection: str, items: list[dict[str, Any]], limit: int, key: str) -> str | None:
+def next_link(collection: str, idents: list[str], limit: int) -> str | None:
     """Ironic's ``next`` link: present when the page is full."""
-    if not items or len(items) < limit:
+    if not idents or len(idents) < limit:
         return None
     args = {k: v for k, v in request.args.items() if k not in ("marker", "limit")}
-    args.update(limit=str(limit), marker=str(items[-1][key]))
-    query = "&".join(f"{k}={v}" for k, v in args.items())
-    return link(f"/v1/{collection}?{query}")["href"]
+    args.update(limit=str(limit), marker=idents[-1])
+    return link(f"/v1/{collection}?{urlencode(args)}")["href"]
+
+
+def select_fields(data: dict[str, Any], wanted: str | None) -> dict[str, Any]:
+    """Only the comma-separated ``wanted`` fields (and links); 400 for an unknown field."""
+    if not wanted:
+        return data
+    names = [name.strip() for name in wanted.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(data))
+    if unknown:
+        raise exceptions.InvalidParameterValue(
+            reason=f"unknown fields requested: {', '.join(unknown)}"
+        )
+    selected = {name: data[name] for name in names}
+    if "links" in data:
+        selected["links"] = data["links"]
+    return selected

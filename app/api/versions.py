@@ -17,7 +17,7 @@ from flask import Response, g, request
 from app import exceptions
 
 MIN_VERSION = (1, 1)
-MAX_VERSION = (1, 49)
+MAX_VERSION = (1, 78)
 HEADER = "X-OpenStack-Ironic-API-Version"
 MIN_HEADER = "X-OpenStack-Ironic-API-Minimum-Version"
 MAX_HEADER = "X-OpenStack-Ironic-API-Maximum-Version"
@@ -109,6 +109,6 @@ def v1_document() -> dict[str, Any]:
         ],
         "version": version_entry(),
     }
-    for resource in ("nodes", "drivers", "conductors"):
+    for resource in ("nodes", "ports", "drivers", "conductors"):
         doc[resource] = [link(f"/v1/{resource}/"), link(f"/{resource}/", "bookmark")]
     return doc

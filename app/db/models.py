@@ -78,6 +78,9 @@ class Node(Base):
     instance_uuid: Mapped[str | None] = mapped_column(String(36))
     conductor_group: Mapped[str] = mapped_column(String(255), default="")
     resource_class: Mapped[str | None] = mapped_column(String(80))
+    description: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(255))
+    lessee: Mapped[str | None] = mapped_column(String(255))
     network_interface: Mapped[str | None] = mapped_column(String(255))
     storage_interface: Mapped[str | None] = mapped_column(String(255))
     power_state: Mapped[str | None] = mapped_column(String(15))
@@ -91,3 +94,36 @@ class Node(Base):
     reservation: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, onupdate=utcnow)
+
+
+class Port(Base):
+    """A network port of a node, identified by its MAC address."""
+
+    __tablename__ = "ports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    address: Mapped[str] = mapped_column(String(18), unique=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"), index=True)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    local_link_connection: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    physical_network: Mapped[str | None] = mapped_column(String(64))
+    pxe_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, onupdate=utcnow)
+
+
+class NodeHistory(Base):
+    """One event in a node's life: a provision state change, an error, a recovery."""
+
+    __tablename__ = "node_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    severity: Mapped[str] = mapped_column(String(10))
+    event_type: Mapped[str] = mapped_column(String(32))
+    event: Mapped[str] = mapped_column(Text)
+    conductor: Mapped[str | None] = mapped_column(String(255))
+    user: Mapped[str | None] = mapped_column(String(255))

@@ -9,15 +9,27 @@ not theirs.
 from __future__ import annotations
 
 import uuid as uuidlib
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import exceptions
 from app.db.engine import session_scope
-from app.db.models import Node, utcnow
+from app.db.models import Node, NodeHistory, utcnow
+
+
+@dataclass(frozen=True)
+class Event:
+    """A history entry to write with a lock change."""
+
+    event: str
+    event_type: str = "provisioning"
+    severity: str = "INFO"
+    conductor: str | None = None
+    user: str | None = None
 
 
 def _is_uuid(value: str) -> bool:
@@ -70,17 +82,63 @@ def list_query(filters: dict[str, Any]) -> Select[Any]:
     return query
 
 
+#: Columns ``GET /v1/nodes`` may sort by (JSON columns are not sortable).
+SORT_KEYS = (
+    "id",
+    "uuid",
+    "name",
+    "driver",
+    "provision_state",
+    "power_state",
+    "conductor_group",
+    "resource_class",
+    "maintenance",
+    "created_at",
+    "updated_at",
+    "provision_updated_at",
+)
+
+
+def _sort_column(key: str) -> Any:
+    column = getattr(Node, key)
+    if key in ("updated_at", "provision_updated_at"):
+        return func.coalesce(column, Node.created_at)
+    if key in ("name", "power_state", "resource_class"):
+        return func.coalesce(column, "")
+    return column
+
+
 def list_nodes(
-    filters: dict[str, Any] | None = None, limit: int | None = None, marker: str | None = None
+    filters: dict[str, Any] | None = None,
+    limit: int | None = None,
+    marker: str | None = None,
+    sort_key: str = "id",
+    sort_dir: str = "asc",
+    associated: bool | None = None,
 ) -> list[Node]:
-    """Nodes ordered by id, optionally after the node ``marker`` (UUID)."""
-    query = list_query(filters or {}).order_by(Node.id)
+    """Nodes in ``(sort_key, id)`` order, after the node ``marker`` (a UUID)."""
+    if sort_key not in SORT_KEYS:
+        raise exceptions.InvalidParameterValue(
+            reason=f"cannot sort on {sort_key!r}; sortable: {', '.join(SORT_KEYS)}"
+        )
+    if sort_dir not in ("asc", "desc"):
+        raise exceptions.InvalidParameterValue(reason="sort_dir must be 'asc' or 'desc'")
+    column = _sort_column(sort_key)
+    query = list_query(filters or {})
+    if associated is not None:
+        query = query.where(
+            Node.instance_uuid.is_not(None) if associated else Node.instance_uuid.is_(None)
+        )
+    ordering = (column, Node.id) if sort_dir == "asc" else (column.desc(), Node.id.desc())
     with session_scope() as session:
         if marker is not None:
-            marker_id = session.scalar(select(Node.id).where(Node.uuid == marker))
-            if marker_id is None:
+            row = session.execute(select(column, Node.id).where(Node.uuid == marker)).first()
+            if row is None:
                 raise exceptions.InvalidParameterValue(reason=f"marker {marker} is not a node")
-            query = query.where(Node.id > marker_id)
+            after = tuple_(column, Node.id) > tuple_(row[0], row[1])
+            before = tuple_(column, Node.id) < tuple_(row[0], row[1])
+            query = query.where(after if sort_dir == "asc" else before)
+        query = query.order_by(*ordering)
         if limit is not None:
             query = query.limit(limit)
         rows = list(session.scalars(query))
@@ -108,31 +166,44 @@ def destroy(ident: str, allowed_states: tuple[str, ...]) -> None:
             raise exceptions.NodeLocked(node=node.uuid, host="another conductor")
 
 
-def reserve(ident: str, holder: str, **values: Any) -> Node:
+def reserve(
+    ident: str,
+    holder: str,
+    expected_state: str | None = None,
+    history: list[Event] | None = None,
+    **values: Any,
+) -> Node:
     """Lock the node for ``holder`` and write ``values`` in the same atomic statement.
 
-    Raises :class:`NodeLocked` naming the current holder when the node is already locked.
+    With ``expected_state`` the lock is only taken while the node is still in that provision
+    state. Raises :class:`NodeLocked` naming the current holder when the node is locked, and
+    :class:`NodeStateChanged` when its state moved under the caller.
     """
     with session_scope(write=True) as session:
         node = get_in(session, ident)
         if node.reservation is None:
+            query = update(Node).where(Node.id == node.id, Node.reservation.is_(None))
+            if expected_state is not None:
+                query = query.where(Node.provision_state == expected_state)
             result = session.execute(
-                update(Node)
-                .where(Node.id == node.id, Node.reservation.is_(None))
-                .values(reservation=holder, updated_at=utcnow(), **values)
-                .execution_options(synchronize_session=False)
+                query.values(reservation=holder, updated_at=utcnow(), **values).execution_options(
+                    synchronize_session=False
+                )
             )
             if result.rowcount == 1:  # type: ignore[attr-defined]
+                _add_history(session, node.id, history)
                 session.expire(node)
                 session.refresh(node)
                 session.expunge(node)
                 return node
             session.refresh(node)
+        if node.reservation is None:
+            raise exceptions.NodeStateChanged(node=node.uuid)
         raise exceptions.NodeLocked(node=node.uuid, host=node.reservation)
 
 
-def release(uuid: str, holder: str, **values: Any) -> bool:
-    """Release ``holder``'s lock, writing ``values`` in the same statement.
+def release(uuid: str, holder: str, history: list[Event] | None = None, **values: Any) -> bool:
+    """Release ``holder``'s lock, writing ``values`` (and history) in the same transaction.
 
     Returns False when ``holder`` did not hold the lock (nothing is written then).
     """
@@ -142,7 +213,65 @@ def release(uuid: str, holder: str, **values: Any) -> bool:
             .where(Node.uuid == uuid, Node.reservation == holder)
             .values(reservation=None, updated_at=utcnow(), **values)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        if not result.rowcount:  # type: ignore[attr-defined]
+            return False
+        if history:
+            node_id = session.scalar(select(Node.id).where(Node.uuid == uuid))
+            _add_history(session, node_id, history)
+        return True
+
+
+def update_unlocked(ident: str, values: dict[str, Any]) -> Node:
+    """Write ``values`` to a node nobody holds (a user's PATCH); 409 when it is locked."""
+    with session_scope(write=True) as session:
+        node = get_in(session, ident)
+        result = session.execute(
+            update(Node)
+            .where(Node.id == node.id, Node.reservation.is_(None))
+            .values(updated_at=utcnow(), **values)
+            .execution_options(synchronize_session=False)
+        )
+        session.refresh(node)
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise exceptions.NodeLocked(node=node.uuid, host=node.reservation)
+        session.expunge(node)
+        return node
+
+
+def _add_history(session: Session, node_id: int | None, events: list[Event] | None) -> None:
+    for event in events or []:
+        session.add(
+            NodeHistory(
+                node_id=node_id,
+                severity=event.severity,
+                event_type=event.event_type,
+                event=event.event,
+                conductor=event.conductor,
+                user=event.user,
+            )
+        )
+
+
+def history(ident: str, limit: int | None = None) -> list[NodeHistory]:
+    """A node's events, oldest first."""
+    with session_scope() as session:
+        node = get_in(session, ident)
+        query = select(NodeHistory).where(NodeHistory.node_id == node.id)
+        rows = list(session.scalars(query.order_by(NodeHistory.id).limit(limit)))
+        session.expunge_all()
+        return rows
+
+
+def set_maintenance(uuid: str, on: bool, reason: str | None, event: Event) -> None:
+    """Set or clear maintenance; allowed while the node is locked (it starts no work)."""
+    with session_scope(write=True) as session:
+        node_id = session.scalar(select(Node.id).where(Node.uuid == uuid))
+        session.execute(
+            update(Node)
+            .where(Node.uuid == uuid)
+            .values(maintenance=on, maintenance_reason=reason if on else None, updated_at=utcnow())
+        )
+        _add_history(session, node_id, [event])
 
 
 def update_values(uuid: str, **values: Any) -> None:

@@ -1,0 +1,78 @@
+"""Hardware types as the API sees them: defaults, documented properties, validation.
+
+The API loads driver classes from the same entry points as the conductors, to describe
+them and to run ``validate()`` (which checks ``driver_info`` and never talks to a BMC).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from app import exceptions
+from app.db.models import Node
+from drivers.base import ALL_INTERFACES, HardwareType, NodeView
+from drivers.factory import load_hardware_types
+
+
+@functools.cache
+def hardware_type(name: str) -> HardwareType | None:
+    try:
+        return load_hardware_types([name])[name]
+    except exceptions.ConfigurationError:
+        return None
+
+
+def interface_defaults(driver: str) -> dict[str, str]:
+    hw = hardware_type(driver)
+    if hw is None:
+        return {}
+    return {kind: names[0] for kind, names in hw.interface_names().items()}
+
+
+def properties(driver: str) -> dict[str, str]:
+    hw = hardware_type(driver)
+    if hw is None:
+        raise exceptions.NotFound(f"Driver {driver} could not be found.")
+    return hw.get_properties()
+
+
+def view_of(node: Node) -> NodeView:
+    return NodeView(
+        uuid=node.uuid,
+        driver=node.driver,
+        driver_info=dict(node.driver_info or {}),
+        power_state=node.power_state,
+        properties=dict(node.properties or {}),
+        instance_info=dict(node.instance_info or {}),
+    )
+
+
+def validate(node: Node) -> dict[str, dict[str, Any]]:
+    """``{interface: {"result": bool | None, "reason": str | None}}`` for every type."""
+    hw = hardware_type(node.driver)
+    view = view_of(node)
+    report: dict[str, dict[str, Any]] = {}
+    for kind in ALL_INTERFACES:
+        iface = hw.interfaces.get(kind) if hw else None
+        if kind in ("network", "storage"):
+            report[kind] = {"result": True, "reason": None}
+            continue
+        if iface is None:
+            report[kind] = {"result": None, "reason": "not supported"}
+            continue
+        try:
+            iface.validate(view)
+        except Exception as exc:
+            report[kind] = {"result": False, "reason": str(exc)}
+        else:
+            report[kind] = {"result": True, "reason": None}
+    return report
+
+
+def clean_steps(driver: str) -> dict[tuple[str, str], Any]:
+    hw = hardware_type(driver)
+    if hw is None or "deploy" not in hw.interfaces:
+        return {}
+    steps = hw.deploy.get_clean_steps(NodeView(uuid="", driver=driver))
+    return {(step.interface, step.step): step for step in steps}

@@ -1,0 +1,204 @@
+"""Node sub-resources: states (power, provision), maintenance, validate, history, ports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, request
+from flask_restx import Resource, fields
+
+from app import exceptions, states
+from app.api import drivers_cache, node_views
+from app.api.nodes import ns
+from app.api.utils import iso, json_body
+from app.db import nodes as node_db
+from app.rpcapi import ConductorAPI
+
+power_request = ns.model(
+    "PowerRequest",
+    {
+        "target": fields.String(required=True, enum=list(states.POWER_TARGETS)),
+        "timeout": fields.Integer(description="Seconds to wait for the BMC (optional)"),
+    },
+)
+provision_request = ns.model(
+    "ProvisionRequest",
+    {
+        "target": fields.String(required=True, example="active"),
+        "configdrive": fields.Raw(description="For active/rebuild: string or object"),
+        "clean_steps": fields.Raw(description="For clean: [{interface, step, args}]"),
+        "rescue_password": fields.String(description="For rescue"),
+    },
+)
+maintenance_request = ns.model("MaintenanceRequest", {"reason": fields.String()})
+
+#: Verbs refused while a node is in maintenance (Ironic's rule: no new work on it).
+_BLOCKED_IN_MAINTENANCE = (
+    "active",
+    "deploy",
+    "rebuild",
+    "provide",
+    "inspect",
+    "clean",
+    "adopt",
+    "rescue",
+    "unrescue",
+)
+
+
+def _accepted(uuid: str) -> Response:
+    location = request.host_url.rstrip("/") + f"/v1/nodes/{uuid}/states"
+    return Response(status=202, headers={"Location": location})
+
+
+@ns.route("/<string:ident>/states")
+class NodeStates(Resource):
+    def get(self, ident: str) -> dict[str, Any]:
+        """Power and provision state of a node."""
+        return node_views.node_states(node_db.get(ident))
+
+
+@ns.route("/<string:ident>/states/power")
+class NodePower(Resource):
+    @ns.expect(power_request, validate=False)
+    @ns.response(202, "Accepted; poll the node's states")
+    def put(self, ident: str) -> Response:
+        """Request a power state change (asynchronous)."""
+        body = json_body()
+        target = body.get("target")
+        if not isinstance(target, str):
+            raise exceptions.InvalidPowerTarget(
+                target=target, allowed=", ".join(states.POWER_TARGETS)
+            )
+        timeout = body.get("timeout")
+        if timeout is not None and (not isinstance(timeout, int) or timeout < 1):
+            raise exceptions.InvalidParameterValue(reason="timeout must be a positive integer")
+        return _accepted(ConductorAPI().change_power_state(ident, target))
+
+
+def _clean_steps(driver: str, raw: Any) -> list[dict[str, Any]]:
+    if not isinstance(raw, list) or not raw:
+        raise exceptions.InvalidParameterValue(
+            reason="clean_steps must be a non-empty list of {interface, step, args}"
+        )
+    offered = drivers_cache.clean_steps(driver)
+    steps = []
+    for item in raw:
+        if not isinstance(item, dict) or not isinstance(item.get("step"), str):
+            raise exceptions.InvalidParameterValue(reason=f"invalid clean step {item!r}")
+        key = (item.get("interface"), item["step"])
+        if key not in offered:
+            known = ", ".join(f"{i}.{s}" for i, s in sorted(offered)) or "none"
+            raise exceptions.InvalidParameterValue(
+                reason=f"clean step {key[0]}.{key[1]} is not offered by {driver}; known: {known}"
+            )
+        args = item.get("args") or {}
+        if not isinstance(args, dict):
+            raise exceptions.InvalidParameterValue(reason="clean step args must be an object")
+        steps.append({"interface": key[0], "step": key[1], "args": args})
+    return steps
+
+
+def _provision_inputs(
+    body: dict[str, Any], verb: str, driver: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split the body into instance_info updates (secrets) and task options."""
+    instance: dict[str, Any] = {}
+    options: dict[str, Any] = {}
+    if body.get("configdrive") is not None:
+        if verb not in ("active", "deploy", "rebuild"):
+            raise exceptions.InvalidParameterValue(
+                reason="configdrive can only be given with the active or rebuild targets"
+            )
+        if not isinstance(body["configdrive"], str | dict):
+            raise exceptions.InvalidParameterValue(reason="configdrive must be a string or object")
+        instance["configdrive"] = body["configdrive"]
+    if verb == "clean":
+        options["clean_steps"] = _clean_steps(driver, body.get("clean_steps"))
+    elif body.get("clean_steps") is not None:
+        raise exceptions.InvalidParameterValue(reason="clean_steps are only for the clean target")
+    if verb == "rescue":
+        password = body.get("rescue_password")
+        if not isinstance(password, str) or not password:
+            raise exceptions.MissingParameterValue(name="rescue_password")
+        instance["rescue_password"] = password
+    elif body.get("rescue_password") is not None:
+        raise exceptions.InvalidParameterValue(
+            reason="rescue_password is only for the rescue target"
+        )
+    return instance, options
+
+
+@ns.route("/<string:ident>/states/provision")
+class NodeProvision(Resource):
+    @ns.expect(provision_request, validate=False)
+    @ns.response(202, "Accepted; poll the node's states")
+    def put(self, ident: str) -> Response:
+        """Request a provisioning action: manage, provide, inspect, active, rebuild, ..."""
+        body = json_body()
+        verb = body.get("target")
+        if not isinstance(verb, str):
+            raise exceptions.MissingParameterValue(name="target")
+        node = node_db.get(ident)
+        if node.maintenance and verb in _BLOCKED_IN_MAINTENANCE:
+            raise exceptions.InvalidParameterValue(
+                reason=f"node {node.uuid} is in maintenance; {verb!r} is not allowed"
+            )
+        instance, options = _provision_inputs(body, verb, node.driver)
+        return _accepted(ConductorAPI().do_provisioning_action(node.uuid, verb, instance, options))
+
+
+@ns.route("/<string:ident>/maintenance")
+class NodeMaintenance(Resource):
+    @ns.expect(maintenance_request, validate=False)
+    @ns.response(202, "Maintenance set")
+    def put(self, ident: str) -> Response:
+        """Put a node in maintenance, with an optional reason."""
+        body = request.get_json(force=True, silent=True) if request.data else {}
+        reason = (body or {}).get("reason") if isinstance(body, dict) else None
+        if reason is not None and not isinstance(reason, str):
+            raise exceptions.InvalidParameterValue(reason="reason must be a string")
+        _set_maintenance(ident, True, reason)
+        return Response(status=202)
+
+    @ns.response(202, "Maintenance cleared")
+    def delete(self, ident: str) -> Response:
+        """Take a node out of maintenance."""
+        _set_maintenance(ident, False, None)
+        return Response(status=202)
+
+
+def _set_maintenance(ident: str, on: bool, reason: str | None) -> None:
+    node = node_db.get(ident)
+    message = f"maintenance {'set' if on else 'cleared'}" + (f": {reason}" if reason else "")
+    node_db.set_maintenance(
+        node.uuid, on, reason, node_db.Event(message, "maintenance", user="api")
+    )
+
+
+@ns.route("/<string:ident>/validate")
+class NodeValidate(Resource):
+    def get(self, ident: str) -> dict[str, Any]:
+        """Validate each of the node's interfaces (no hardware is contacted)."""
+        return drivers_cache.validate(node_db.get(ident))
+
+
+@ns.route("/<string:ident>/history")
+class NodeHistory(Resource):
+    def get(self, ident: str) -> dict[str, Any]:
+        """The node's event log, oldest first."""
+        rows = node_db.history(ident)
+        return {
+            "history": [
+                {
+                    "uuid": row.uuid,
+                    "created_at": iso(row.created_at),
+                    "severity": row.severity,
+                    "event_type": row.event_type,
+                    "event": row.event,
+                    "conductor": row.conductor,
+                    "user": row.user,
+                }
+                for row in rows
+            ]
+        }

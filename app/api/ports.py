@@ -1,0 +1,200 @@
+"""``/v1/ports`` and ``/v1/nodes/<id>/ports``: a node's network ports."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import jsonpatch
+from flask import Response, request
+from flask_restx import Namespace, Resource, fields
+
+from app import exceptions
+from app.api import nodes
+from app.api.utils import (
+    bool_arg,
+    check_uuid,
+    iso,
+    json_body,
+    limit_arg,
+    next_link,
+    resource_links,
+    select_fields,
+)
+from app.db import nodes as node_db
+from app.db import ports as port_db
+from app.db.models import Port
+
+ns = Namespace("ports", description="Network ports of nodes", path="/ports")
+
+port_create = ns.model(
+    "PortCreate",
+    {
+        "address": fields.String(required=True, example="52:54:00:12:34:56"),
+        "node_uuid": fields.String(required=True),
+        "uuid": fields.String(),
+        "extra": fields.Raw(),
+        "local_link_connection": fields.Raw(),
+        "pxe_enabled": fields.Boolean(),
+        "physical_network": fields.String(),
+    },
+)
+
+_MAC_RE = re.compile(r"^([0-9a-f]{2}[:-]){5}[0-9a-f]{2}$")
+WRITABLE = frozenset(
+    ("address", "node_uuid", "extra", "local_link_connection", "pxe_enabled", "physical_network")
+)
+
+
+def check_mac(value: Any) -> str:
+    if not isinstance(value, str) or not _MAC_RE.match(value.lower()):
+        raise exceptions.InvalidParameterValue(reason=f"{value!r} is not a valid MAC address")
+    return value.lower().replace("-", ":")
+
+
+def _check(values: dict[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
+    unknown = sorted(set(values) - allowed)
+    if unknown:
+        raise exceptions.InvalidParameterValue(
+            reason=f"unknown or read-only port fields: {', '.join(unknown)}"
+        )
+    checked: dict[str, Any] = {}
+    for field, value in values.items():
+        if field == "address":
+            checked[field] = check_mac(value)
+        elif field in ("uuid", "node_uuid"):
+            checked[field] = check_uuid(value, field)
+        elif field in ("extra", "local_link_connection"):
+            if not isinstance(value, dict):
+                raise exceptions.InvalidParameterValue(reason=f"{field} must be a JSON object")
+            checked[field] = value
+        elif field == "pxe_enabled":
+            if not isinstance(value, bool):
+                raise exceptions.InvalidParameterValue(reason="pxe_enabled must be a boolean")
+            checked[field] = value
+        else:
+            if value is not None and (not isinstance(value, str) or len(value) > 64):
+                raise exceptions.InvalidParameterValue(reason=f"{field} must be a short string")
+            checked[field] = value
+    return checked
+
+
+def port_view(port: Port, node_uuid: str, detail: bool = True) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "uuid": port.uuid,
+        "address": port.address,
+        "links": resource_links("ports", port.uuid),
+    }
+    if detail:
+        data.update(
+            node_uuid=node_uuid,
+            extra=port.extra or {},
+            local_link_connection=port.local_link_connection or {},
+            pxe_enabled=port.pxe_enabled,
+            physical_network=port.physical_network,
+            internal_info={},
+            is_smartnic=False,
+            portgroup_uuid=None,
+            name=None,
+            created_at=iso(port.created_at),
+            updated_at=iso(port.updated_at),
+        )
+    return data
+
+
+def list_ports(node_uuid: str | None, detail: bool, collection: str) -> dict[str, Any]:
+    address = request.args.get("address")
+    limit = limit_arg()
+    rows = port_db.list_ports(
+        node_uuid, address.lower() if address else None, limit, request.args.get("marker")
+    )
+    wanted = request.args.get("fields")
+    items = [select_fields(port_view(p, n, detail or bool(wanted)), wanted) for p, n in rows]
+    body: dict[str, Any] = {"ports": items}
+    following = next_link(collection, [p.uuid for p, _n in rows], limit)
+    if following:
+        body["next"] = following
+    return body
+
+
+def _node_filter() -> str | None:
+    ident = request.args.get("node") or request.args.get("node_uuid")
+    return node_db.get(ident).uuid if ident else None
+
+
+@ns.route("")
+class PortCollection(Resource):
+    def get(self) -> dict[str, Any]:
+        """List ports (filters ``node``, ``node_uuid``, ``address``; ``detail``, ``fields``)."""
+        return list_ports(_node_filter(), bool_arg("detail") or False, "ports")
+
+    @ns.expect(port_create, validate=False)
+    @ns.response(201, "Port created")
+    def post(self) -> tuple[dict[str, Any], int, dict[str, str]]:
+        """Create a port on a node; the MAC address must be unique."""
+        values = _check(json_body(), WRITABLE | {"uuid"})
+        if "address" not in values:
+            raise exceptions.MissingParameterValue(name="address")
+        if "node_uuid" not in values:
+            raise exceptions.MissingParameterValue(name="node_uuid")
+        node_uuid = node_db.get(values.pop("node_uuid")).uuid
+        port = port_db.create(node_uuid, values)
+        body = port_view(port, node_uuid)
+        return body, 201, {"Location": body["links"][0]["href"]}
+
+
+@ns.route("/detail")
+class PortDetailCollection(Resource):
+    def get(self) -> dict[str, Any]:
+        """List ports with every field."""
+        return list_ports(_node_filter(), True, "ports/detail")
+
+
+@ns.route("/<string:uuid>")
+class PortItem(Resource):
+    def get(self, uuid: str) -> dict[str, Any]:
+        """Show one port."""
+        port, node_uuid = port_db.get(uuid)
+        return select_fields(port_view(port, node_uuid), request.args.get("fields"))
+
+    @ns.expect([nodes.patch_op], validate=False)
+    def patch(self, uuid: str) -> dict[str, Any]:
+        """Update a port with a JSON Patch."""
+        port, node_uuid = port_db.get(uuid)
+        patch = request.get_json(force=True, silent=True)
+        if not isinstance(patch, list) or not patch:
+            raise exceptions.Invalid(reason="the body must be a non-empty JSON Patch list")
+        doc = {k: v for k, v in port_view(port, node_uuid).items() if k in WRITABLE}
+        try:
+            patched = jsonpatch.apply_patch(doc, patch)
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
+            raise exceptions.Invalid(reason=f"the patch cannot be applied: {exc}") from None
+        changed = {k: v for k, v in patched.items() if doc.get(k) != v}
+        changed.update({k: None for k in doc if k not in patched})
+        values = _check(changed, WRITABLE)
+        new_node = values.pop("node_uuid", None)
+        port_db.update_port(uuid, values, node_db.get(new_node).uuid if new_node else None)
+        port, node_uuid = port_db.get(uuid)
+        return port_view(port, node_uuid)
+
+    @ns.response(204, "Port deleted")
+    def delete(self, uuid: str) -> Response:
+        """Delete a port."""
+        port_db.destroy(uuid)
+        return Response(status=204)
+
+
+@nodes.ns.route("/<string:ident>/ports")
+class NodePorts(Resource):
+    def get(self, ident: str) -> dict[str, Any]:
+        """The node's ports."""
+        uuid = node_db.get(ident).uuid
+        return list_ports(uuid, bool_arg("detail") or False, f"nodes/{uuid}/ports")
+
+
+@nodes.ns.route("/<string:ident>/ports/detail")
+class NodePortsDetail(Resource):
+    def get(self, ident: str) -> dict[str, Any]:
+        """The node's ports with every field."""
+        uuid = node_db.get(ident).uuid
+        return list_ports(uuid, True, f"nodes/{uuid}/ports/detail")
