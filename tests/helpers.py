@@ -38,3 +38,23 @@ def wait_power(api: LiveAPI, ident: str, timeout: float = 10) -> dict[str, Any]:
         return states if states["target_power_state"] is None else None
 
     return dict(wait_for(settled, timeout, f"power action on {ident} to finish"))
+
+
+def provision(
+    api: LiveAPI, ident: str, target: str, expect: str, timeout: float = 15, **body: Any
+) -> dict[str, Any]:
+    """PUT a provision verb (202) and wait until the node settles in ``expect``."""
+    response = api.put(
+        f"/v1/nodes/{ident}/states/provision", json={"target": target, **body}, headers=LATEST
+    )
+    assert response.status_code == 202, response.text
+    return wait_provision(api, ident, expect, timeout)
+
+
+def wait_provision(api: LiveAPI, ident: str, expect: str, timeout: float = 15) -> dict[str, Any]:
+    def settled() -> dict[str, Any] | None:
+        node = api.get(f"/v1/nodes/{ident}", headers=LATEST).json()
+        done = node["reservation"] is None and node["provision_state"] == expect
+        return node if done else None
+
+    return dict(wait_for(settled, timeout, f"node {ident} to reach {expect!r}"))
