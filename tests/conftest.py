@@ -45,6 +45,8 @@ def _configure_environment() -> None:
         IRONWORKS_HEARTBEAT_INTERVAL="0.5",
         IRONWORKS_HEARTBEAT_TIMEOUT="3",
         IRONWORKS_HASH_RING_TTL="0.2",
+        # BMC calls take a little time, as real ones do, so racing requests really overlap.
+        IRONWORKS_FAKE_POWER_DELAY="0.2",
         PYTHONUNBUFFERED="1",
     )
 

@@ -30,8 +30,14 @@ def test_patch_extra_add_replace_remove(system: dict[str, object], api: LiveAPI)
     ident = node["uuid"]
     r = _patch(api, ident, [{"op": "add", "path": "/extra/rack", "value": "r1"}])
     assert r.status_code == 200 and r.json()["extra"] == {"keep": 1, "rack": "r1"}
-    r = _patch(api, ident, [{"op": "replace", "path": "/extra/rack", "value": "r2"},
-                            {"op": "replace", "path": "/description", "value": "db host"}])
+    r = _patch(
+        api,
+        ident,
+        [
+            {"op": "replace", "path": "/extra/rack", "value": "r2"},
+            {"op": "replace", "path": "/description", "value": "db host"},
+        ],
+    )
     assert r.json()["extra"]["rack"] == "r2" and r.json()["description"] == "db host"
     r = _patch(api, ident, [{"op": "remove", "path": "/extra/rack"}])
     assert r.json()["extra"] == {"keep": 1}
@@ -42,8 +48,9 @@ def test_patch_extra_add_replace_remove(system: dict[str, object], api: LiveAPI)
 
 def test_patch_secrets_stay_secret(system: dict[str, object], api: LiveAPI) -> None:
     node = create_node(api, driver_info={"ipmi_password": "s3cret"})
-    r = _patch(api, node["uuid"], [{"op": "add", "path": "/driver_info/ipmi_address",
-                                    "value": "10.0.0.1"}])
+    r = _patch(
+        api, node["uuid"], [{"op": "add", "path": "/driver_info/ipmi_address", "value": "10.0.0.1"}]
+    )
     assert r.json()["driver_info"] == {"ipmi_password": "******", "ipmi_address": "10.0.0.1"}
 
 
@@ -88,13 +95,22 @@ def test_pagination_and_sorting(system: dict[str, object], api: LiveAPI) -> None
         seen += [n["uuid"] for n in body["nodes"]]
         url = body.get("next", "").replace(api.url, "")
     assert seen == [n["uuid"] for n in created]
-    by_name = api.get("/v1/nodes/detail", params={"conductor_group": group, "sort_key": "name",
-                                                  "sort_dir": "desc"}).json()["nodes"]
+    by_name = api.get(
+        "/v1/nodes/detail",
+        params={"conductor_group": group, "sort_key": "name", "sort_dir": "desc"},
+    ).json()["nodes"]
     names = [n["name"] for n in by_name]
     assert names == sorted(names, reverse=True)
-    page = api.get("/v1/nodes", params={"conductor_group": group, "sort_key": "name",
-                                        "sort_dir": "desc", "limit": 2,
-                                        "marker": by_name[1]["uuid"]}).json()["nodes"]
+    page = api.get(
+        "/v1/nodes",
+        params={
+            "conductor_group": group,
+            "sort_key": "name",
+            "sort_dir": "desc",
+            "limit": 2,
+            "marker": by_name[1]["uuid"],
+        },
+    ).json()["nodes"]
     assert [n["name"] for n in page] == names[2:4]
     assert api.get("/v1/nodes", params={"sort_key": "driver_info"}).status_code == 400
     assert api.get("/v1/nodes", params={"sort_dir": "sideways"}).status_code == 400
@@ -105,11 +121,14 @@ def test_pagination_and_sorting(system: dict[str, object], api: LiveAPI) -> None
 def test_filters(system: dict[str, object], api: LiveAPI) -> None:
     group = f"filter-{uuidlib.uuid4().hex[:6]}"
     plain = create_node(api, conductor_group=group, resource_class="small")
-    other = create_node(api, conductor_group=group, resource_class="large",
-                        instance_uuid=str(uuidlib.uuid4()))
+    other = create_node(
+        api, conductor_group=group, resource_class="large", instance_uuid=str(uuidlib.uuid4())
+    )
+
     def uuids(**params: str) -> set[str]:
         body = api.get("/v1/nodes", params={"conductor_group": group, **params}).json()
         return {n["uuid"] for n in body["nodes"]}
+
     assert uuids() == {plain["uuid"], other["uuid"]}
     assert uuids(resource_class="large") == {other["uuid"]}
     assert uuids(associated="true") == {other["uuid"]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from app.db import nodes as node_db
-from tests.helpers import LATEST, create_node, fault, provision, wait_provision
+from tests.helpers import create_node, fault, provision, wait_provision
 from tests.services import LiveAPI
 
 
@@ -46,7 +46,9 @@ def test_full_lifecycle(system: dict[str, object], api: LiveAPI) -> None:
     assert api.get(f"/v1/ports/{ports[0]['uuid']}").status_code == 404  # ports go with it
 
 
-def test_illegal_verb_names_state_and_allowed_verbs(system: dict[str, object], api: LiveAPI) -> None:
+def test_illegal_verb_names_state_and_allowed_verbs(
+    system: dict[str, object], api: LiveAPI
+) -> None:
     node = create_node(api)
     response = api.put(f"/v1/nodes/{node['uuid']}/states/provision", json={"target": "active"})
     assert response.status_code == 400
@@ -89,7 +91,9 @@ def test_deploy_failure_then_recovery(system: dict[str, object], api: LiveAPI) -
     assert api.request("PATCH", f"/v1/nodes/{uuid}", json=patch).status_code == 200
     recovered = provision(api, uuid, "active", "active")
     assert recovered["last_error"] is None
-    assert any(h["severity"] == "ERROR" for h in api.get(f"/v1/nodes/{uuid}/history").json()["history"])
+    assert any(
+        h["severity"] == "ERROR" for h in api.get(f"/v1/nodes/{uuid}/history").json()["history"]
+    )
 
 
 def test_wait_state_then_abort(system: dict[str, object], api: LiveAPI) -> None:
@@ -137,12 +141,12 @@ def test_busy_node_provision_is_409(system: dict[str, object], api: LiveAPI) -> 
     node = create_node(api)
     node_db.reserve(node["uuid"], "someone@else")
     try:
-        response = api.put(
-            f"/v1/nodes/{node['uuid']}/states/provision", json={"target": "manage"}
-        )
+        response = api.put(f"/v1/nodes/{node['uuid']}/states/provision", json={"target": "manage"})
         assert response.status_code == 409 and "someone@else" in fault(response)
         patch = api.request(
-            "PATCH", f"/v1/nodes/{node['uuid']}", json=[{"op": "add", "path": "/extra/a", "value": 1}]
+            "PATCH",
+            f"/v1/nodes/{node['uuid']}",
+            json=[{"op": "add", "path": "/extra/a", "value": 1}],
         )
         assert patch.status_code == 409
     finally:

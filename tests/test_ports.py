@@ -15,8 +15,10 @@ def _mac() -> str:
 def test_port_crud(system: dict[str, object], api: LiveAPI) -> None:
     node = create_node(api)
     mac = _mac()
-    r = api.post("/v1/ports", json={"node_uuid": node["uuid"], "address": mac.upper(),
-                                    "extra": {"switch": "s1"}})
+    r = api.post(
+        "/v1/ports",
+        json={"node_uuid": node["uuid"], "address": mac.upper(), "extra": {"switch": "s1"}},
+    )
     assert r.status_code == 201, r.text
     port = r.json()
     assert port["address"] == mac and port["node_uuid"] == node["uuid"]
@@ -28,8 +30,11 @@ def test_port_crud(system: dict[str, object], api: LiveAPI) -> None:
     detail = api.get(f"/v1/nodes/{node['uuid']}/ports/detail").json()["ports"]
     assert detail[0]["node_uuid"] == node["uuid"]
     assert api.get("/v1/ports", params={"address": mac}).json()["ports"][0]["uuid"] == port["uuid"]
-    patched = api.request("PATCH", f"/v1/ports/{port['uuid']}",
-                          json=[{"op": "replace", "path": "/pxe_enabled", "value": False}])
+    patched = api.request(
+        "PATCH",
+        f"/v1/ports/{port['uuid']}",
+        json=[{"op": "replace", "path": "/pxe_enabled", "value": False}],
+    )
     assert patched.status_code == 200 and patched.json()["pxe_enabled"] is False
     assert api.delete(f"/v1/ports/{port['uuid']}").status_code == 204
     assert api.get(f"/v1/ports/{port['uuid']}").status_code == 404
@@ -38,7 +43,9 @@ def test_port_crud(system: dict[str, object], api: LiveAPI) -> None:
 def test_port_errors(system: dict[str, object], api: LiveAPI) -> None:
     node = create_node(api)
     mac = _mac()
-    assert api.post("/v1/ports", json={"node_uuid": node["uuid"], "address": mac}).status_code == 201
+    assert (
+        api.post("/v1/ports", json={"node_uuid": node["uuid"], "address": mac}).status_code == 201
+    )
     duplicate = api.post("/v1/ports", json={"node_uuid": node["uuid"], "address": mac})
     assert duplicate.status_code == 409 and mac in fault(duplicate)
     for body, status in [

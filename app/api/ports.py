@@ -62,8 +62,12 @@ def _check(values: dict[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
     for field, value in values.items():
         if field == "address":
             checked[field] = check_mac(value)
-        elif field in ("uuid", "node_uuid"):
+        elif field == "uuid":
             checked[field] = check_uuid(value, field)
+        elif field == "node_uuid":  # a node name is accepted too, and resolved to its UUID
+            if not isinstance(value, str) or not value:
+                raise exceptions.InvalidParameterValue(reason="node_uuid must be a node UUID")
+            checked[field] = value
         elif field in ("extra", "local_link_connection"):
             if not isinstance(value, dict):
                 raise exceptions.InvalidParameterValue(reason=f"{field} must be a JSON object")
