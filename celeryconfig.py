@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.config import get_settings
-from workers.queues import DEFAULT_EXCHANGE, HEARTBEAT_OPTIONS, HEARTBEAT_QUEUE, SHARED_QUEUE
+from workers.queues import BROADCAST_OPTIONS, BROADCAST_QUEUE, DEFAULT_EXCHANGE, SHARED_QUEUE
 
 _settings = get_settings()
 
@@ -12,7 +12,7 @@ broker_connection_retry_on_startup = True
 # Redis redelivers an unacknowledged message after this long: longer than any task.
 broker_transport_options = {"visibility_timeout": 3600}
 
-task_queues = (SHARED_QUEUE, HEARTBEAT_QUEUE)
+task_queues = (SHARED_QUEUE, BROADCAST_QUEUE)
 task_default_queue = SHARED_QUEUE.name
 task_default_exchange = DEFAULT_EXCHANGE.name
 task_default_exchange_type = DEFAULT_EXCHANGE.type
@@ -34,6 +34,11 @@ beat_schedule = {
         "task": "ironworks.heartbeat",
         "schedule": _settings.heartbeat_interval,
         # A heartbeat older than one interval is worthless; never deliver it late.
-        "options": {**HEARTBEAT_OPTIONS, "expires": _settings.heartbeat_interval},
+        "options": {**BROADCAST_OPTIONS, "expires": _settings.heartbeat_interval},
+    },
+    "conductor-provision-timeouts": {
+        "task": "ironworks.periodic.provision_timeouts",
+        "schedule": _settings.check_provision_state_interval,
+        "options": {**BROADCAST_OPTIONS, "expires": _settings.check_provision_state_interval},
     },
 }

@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app import states
+
 EMBEDDED_BROKER_PORT = 6390
 
 
@@ -53,6 +55,9 @@ class Settings:
     enabled_network_interfaces: list[str] = field(default_factory=lambda: ["noop"])
     enabled_storage_interfaces: list[str] = field(default_factory=lambda: ["noop"])
     fake_delays: dict[str, float] = field(default_factory=dict)
+    check_provision_state_interval: float = 60.0
+    #: Seconds a node may wait for a callback in each wait state before it fails.
+    callback_timeouts: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -81,6 +86,13 @@ class Settings:
             fake_delays={
                 op: _env_float(f"FAKE_{op.upper()}_DELAY", 0.0)
                 for op in ("power", "management", "boot", "deploy")
+            },
+            check_provision_state_interval=_env_float("CHECK_PROVISION_STATE_INTERVAL", 60.0),
+            callback_timeouts={
+                states.DEPLOYWAIT: _env_float("DEPLOY_CALLBACK_TIMEOUT", 1800.0),
+                states.CLEANWAIT: _env_float("CLEAN_CALLBACK_TIMEOUT", 1800.0),
+                states.INSPECTWAIT: _env_float("INSPECT_WAIT_TIMEOUT", 1800.0),
+                states.RESCUEWAIT: _env_float("RESCUE_CALLBACK_TIMEOUT", 1800.0),
             },
         )
 

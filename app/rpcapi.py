@@ -93,6 +93,9 @@ class ConductorAPI:
             )
         except Exception as exc:
             LOG.error("Node %s: could not enqueue %s for %s: %s", node_uuid, task, host, exc)
-            node_db.release(node_uuid, host, **rollback)
+            undo = node_db.Event(
+                f"Request not queued ({exc}); rolled back", "error", "ERROR", user="api"
+            )
+            node_db.release(node_uuid, host, history=[undo], **rollback)
             raise exceptions.BrokerUnavailable(reason=str(exc) or type(exc).__name__) from exc
         LOG.info("Node %s: %s queued for %s as task %s", node_uuid, task, host, result.id)

@@ -47,6 +47,10 @@ def _configure_environment() -> None:
         IRONWORKS_HASH_RING_TTL="0.2",
         # BMC calls take a little time, as real ones do, so racing requests really overlap.
         IRONWORKS_FAKE_POWER_DELAY="0.2",
+        # A clean wait times out quickly so the timeout path is testable; deploy waits stay
+        # long enough for the abort test.
+        IRONWORKS_CHECK_PROVISION_STATE_INTERVAL="0.5",
+        IRONWORKS_CLEAN_CALLBACK_TIMEOUT="2",
         PYTHONUNBUFFERED="1",
     )
 

@@ -169,3 +169,15 @@ def test_properties_of_driver(system: dict[str, object], api: LiveAPI) -> None:
     props = api.get("/v1/drivers/fake-hardware/properties").json()
     assert "fake_fail" in props
     assert json.dumps(props)
+
+
+def test_callback_wait_times_out_into_failed_state(system: dict[str, object], api: LiveAPI) -> None:
+    node = create_node(api, driver_info={"fake_wait": "clean"})
+    uuid = node["uuid"]
+    provision(api, uuid, "manage", "manageable")
+    response = api.put(f"/v1/nodes/{uuid}/states/provision", json={"target": "provide"})
+    assert response.status_code == 202
+    failed = wait_provision(api, uuid, "clean failed", timeout=20)
+    assert "Timeout reached while waiting for callback in 'clean wait'" in failed["last_error"]
+    assert failed["target_provision_state"] == "available"
+    provision(api, uuid, "manage", "manageable")  # the way back out of clean failed

@@ -99,6 +99,10 @@ def test_broker_refusing_the_message_is_503_and_rolls_back(
         f"    ConductorAPI().change_power_state({node['uuid']!r}, 'power on')\n"
         "except exceptions.BrokerUnavailable as exc:\n"
         "    print('503', exc.code)\n"
+        "try:\n"
+        f"    ConductorAPI().do_provisioning_action({node['uuid']!r}, 'manage', {{}}, {{}})\n"
+        "except exceptions.BrokerUnavailable as exc:\n"
+        "    print('provision', exc.code)\n"
     )
     env = {**os.environ, "IRONWORKS_BROKER_URL": "redis://127.0.0.1:1/0"}
     out = subprocess.run(
@@ -109,10 +113,11 @@ def test_broker_refusing_the_message_is_503_and_rolls_back(
         text=True,
         timeout=60,
     )
-    assert "503 503" in out.stdout, out.stderr
+    assert "503 503" in out.stdout and "provision 503" in out.stdout, out.stderr
     after = api.get(f"/v1/nodes/{node['uuid']}").json()
     assert after["reservation"] is None
     assert after["target_power_state"] is None
+    assert after["provision_state"] == "enroll" and after["target_provision_state"] is None
 
 
 def test_secrets_are_masked(system: dict[str, object], api: LiveAPI) -> None:

@@ -146,6 +146,11 @@ class ConductorManager:
             return
         LOG.info("Conductor %s offline; released %d node locks", self.host, released)
 
+    @property
+    def started(self) -> bool:
+        """Started and not shutting down: may take periodic work."""
+        return self._started and not self._shutdown.is_set()
+
     # -- keepalive ----------------------------------------------------------------------
     def heartbeat(self) -> None:
         """Stamp this conductor's heartbeat; rejoin if it had been marked offline."""

@@ -1,7 +1,8 @@
 """Queue names shared by the producers (API, beat) and the conductors.
 
 Every conductor consumes ``conductor.shared`` (work any conductor may do), its own
-``conductor.<hostname>`` (work for the nodes the ring gives it) and the heartbeat broadcast.
+``conductor.<hostname>`` (work for the nodes the ring gives it) and ``conductor.broadcast``
+(heartbeats and periodic jobs from beat).
 Producer and consumer build the same :class:`Queue` on the default exchange, so no
 auto-created exchange appears and every transport routes alike.
 """
@@ -14,18 +15,19 @@ from kombu.entity import Exchange, Queue
 DEFAULT_EXCHANGE = Exchange("ironworks", type="direct")
 SHARED_QUEUE = Queue("conductor.shared", DEFAULT_EXCHANGE, routing_key="conductor.shared")
 
-#: Beat publishes heartbeats here; every live conductor receives each one (fanout).
-HEARTBEAT_EXCHANGE = Exchange("conductor.heartbeat", type="fanout", auto_delete=True)
-HEARTBEAT_QUEUE = Broadcast(
-    "conductor.heartbeat", exchange=HEARTBEAT_EXCHANGE, routing_key="conductor.heartbeat"
+#: Beat publishes heartbeats and periodic jobs here; every live conductor receives each
+#: message (fanout). A conductor that is down misses them, which suits both.
+BROADCAST_EXCHANGE = Exchange("conductor.broadcast", type="fanout", auto_delete=True)
+BROADCAST_QUEUE = Broadcast(
+    "conductor.broadcast", exchange=BROADCAST_EXCHANGE, routing_key="conductor.broadcast"
 )
 #: Options a producer must pass so the fanout is not silently dropped on Redis
 #: (the exchange must be declared on the publishing connection, with an explicit key).
-HEARTBEAT_OPTIONS = {
-    "queue": "conductor.heartbeat",
-    "exchange": "conductor.heartbeat",
-    "routing_key": "conductor.heartbeat",
-    "declare": [HEARTBEAT_EXCHANGE],
+BROADCAST_OPTIONS = {
+    "queue": "conductor.broadcast",
+    "exchange": "conductor.broadcast",
+    "routing_key": "conductor.broadcast",
+    "declare": [BROADCAST_EXCHANGE],
 }
 
 

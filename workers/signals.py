@@ -17,7 +17,7 @@ from typing import Any
 from celery import signals
 
 from app import exceptions
-from workers.queues import HEARTBEAT_QUEUE, conductor_queue
+from workers.queues import BROADCAST_QUEUE, conductor_queue
 
 LOG = logging.getLogger(__name__)
 
@@ -42,8 +42,8 @@ def on_worker_init(sender: Any, **_: Any) -> None:
     queues.select_add(conductor_queue(sender.hostname))
 
     def join_heartbeat() -> None:
-        if HEARTBEAT_QUEUE.name not in queues.consume_from:
-            queues.select_add(HEARTBEAT_QUEUE)
+        if BROADCAST_QUEUE.name not in queues.consume_from:
+            queues.select_add(BROADCAST_QUEUE)
 
     pool = getattr(sender.pool_cls, "__name__", str(sender.pool_cls))
     manager = manager_mod.ConductorManager(

@@ -43,3 +43,13 @@ def do_provisioning_action(
     from workers import manager
 
     manager.current().do_provisioning_action(node_uuid, event, options or {})
+
+
+@shared_task(name="ironworks.periodic.provision_timeouts", ignore_result=True, acks_late=False)
+def provision_timeouts() -> None:
+    """Broadcast by beat: every conductor fails its nodes whose callback wait timed out."""
+    from workers import manager, periodic
+
+    conductor = manager.current()
+    if conductor.started:
+        periodic.provision_timeouts(conductor)
