@@ -36,6 +36,12 @@ beat_schedule = {
         # A heartbeat older than one interval is worthless; never deliver it late.
         "options": {**BROADCAST_OPTIONS, "expires": _settings.heartbeat_interval},
     },
+    # On the shared queue: exactly one conductor looks for dead ones each time.
+    "conductor-takeover": {
+        "task": "ironworks.periodic.takeover",
+        "schedule": _settings.heartbeat_interval,
+        "options": {"queue": SHARED_QUEUE.name, "expires": _settings.heartbeat_interval * 2},
+    },
     "conductor-provision-timeouts": {
         "task": "ironworks.periodic.provision_timeouts",
         "schedule": _settings.check_provision_state_interval,

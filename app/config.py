@@ -85,7 +85,7 @@ class Settings:
             enabled_storage_interfaces=_env_list("ENABLED_STORAGE_INTERFACES", "noop"),
             fake_delays={
                 op: _env_float(f"FAKE_{op.upper()}_DELAY", 0.0)
-                for op in ("power", "management", "boot", "deploy")
+                for op in ("power", "management", "boot", "deploy", "clean")
             },
             check_provision_state_interval=_env_float("CHECK_PROVISION_STATE_INTERVAL", 60.0),
             callback_timeouts={

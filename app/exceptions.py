@@ -25,6 +25,7 @@
     │   ├── NoLiveConductor
     │   └── BrokerUnavailable
     ├── DriverOperationFailed (500; recorded as the node's last_error)
+    ├── RequestNotRecorded (500; a task whose request was never committed is dropped)
     ├── InvalidStateTransition (500; a conductor bug: the table has no such edge)
     └── ConfigurationError (500; stops a process from starting)
         └── DriverLoadError
@@ -155,6 +156,10 @@ class BrokerUnavailable(TemporaryFailure):
 
 class DriverOperationFailed(IronworksError):
     message = "{operation} failed for node {node}: {reason}"
+
+
+class RequestNotRecorded(IronworksError):
+    message = "Node {node} is not locked for this task: its request was never recorded."
 
 
 class InvalidStateTransition(IronworksError):

@@ -1,10 +1,18 @@
 """The API's only way to reach the conductors: pick the ring owner, lock, enqueue.
 
-For a state change the API validates, takes the node's lock *for the ring owner* while
-recording the intent in the same atomic statement, and only then publishes the task to that
-conductor's queue ``conductor.<host>``. A busy node therefore answers 409 at once, naming
-the holder. If the broker refuses the message the lock and the intent are rolled back and
-the caller gets a 503. Nothing here ever waits for a task's result.
+For a state change the API validates, then in one database transaction takes the node's
+lock *for the ring owner* and records the intent, publishes the task to that conductor's
+queue ``conductor.<host>``, and only then commits. So:
+
+* a busy node answers 409 at once, naming the holder;
+* if the broker refuses the message, the transaction rolls back: no lock, no intent, 503;
+* if the API dies after publishing but before committing, the client never got a 202 and the
+  request has no effect: the conductor finds the node not locked for it and drops the task
+  (``workers/task_manager.py``). No request can leave a node locked with no task to release
+  it. A conductor that receives the task before the commit waits on the row lock and then
+  finds the node locked for itself.
+
+Nothing here ever waits for a task's result.
 """
 
 from __future__ import annotations
@@ -39,12 +47,14 @@ class ConductorAPI:
             )
         node = node_db.get(ident)
         host = self.conductor_for(node.uuid, node.driver, node.conductor_group)
-        node_db.reserve(node.uuid, host, target_power_state=target, last_error=None)
-        self._send(
-            "ironworks.node.set_power_state",
+        node_db.reserve(
+            node.uuid,
             host,
-            (node.uuid, target),
-            rollback={"target_power_state": states.NOSTATE},
+            target_power_state=target,
+            last_error=None,
+            before_commit=lambda n: self._send(
+                "ironworks.node.set_power_state", host, (n.uuid, target)
+            ),
         )
         return node.uuid
 
@@ -71,18 +81,21 @@ class ConductorAPI:
         if instance_updates:
             values["instance_info"] = {**(node.instance_info or {}), **instance_updates}
         event_log = node_db.Event(f"{before} -> {after} ({verb} requested)", user="api")
-        node_db.reserve(node.uuid, host, expected_state=before, history=[event_log], **values)
         if event == "abort":
             options = {**options, "aborted": before}
-        rollback = {
-            "provision_state": before,
-            "target_provision_state": node.target_provision_state,
-            "instance_info": node.instance_info,
-        }
-        self._send("ironworks.node.provision", host, (node.uuid, event, options), rollback)
+        node_db.reserve(
+            node.uuid,
+            host,
+            expected_state=before,
+            history=[event_log],
+            before_commit=lambda n: self._send(
+                "ironworks.node.provision", host, (n.uuid, event, options)
+            ),
+            **values,
+        )
         return node.uuid
 
-    def _send(self, task: str, host: str, args: tuple[Any, ...], rollback: dict[str, Any]) -> None:
+    def _send(self, task: str, host: str, args: tuple[Any, ...]) -> None:
         from workers.celery_app import app
         from workers.queues import conductor_queue
 
@@ -93,9 +106,5 @@ class ConductorAPI:
             )
         except Exception as exc:
             LOG.error("Node %s: could not enqueue %s for %s: %s", node_uuid, task, host, exc)
-            undo = node_db.Event(
-                f"Request not queued ({exc}); rolled back", "error", "ERROR", user="api"
-            )
-            node_db.release(node_uuid, host, history=[undo], **rollback)
             raise exceptions.BrokerUnavailable(reason=str(exc) or type(exc).__name__) from exc
         LOG.info("Node %s: %s queued for %s as task %s", node_uuid, task, host, result.id)

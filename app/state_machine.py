@@ -128,6 +128,8 @@ TARGETS: dict[str, str] = {
 }
 
 _TABLE: dict[tuple[str, str], str] = {(src, ev): dst for src, ev, dst in TRANSITIONS}
+#: Every ``(source, event)`` pair the table allows.
+EDGES: frozenset[tuple[str, str]] = frozenset(_TABLE)
 ALL_STATES: frozenset[str] = frozenset(
     state for src, _ev, dst in TRANSITIONS for state in (src, dst)
 )

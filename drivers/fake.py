@@ -1,7 +1,8 @@
 """The ``fake-hardware`` type: a first-class plugin that completes every operation.
 
 Each operation sleeps for its configured delay (``IRONWORKS_FAKE_<OP>_DELAY`` seconds, for
-``power``, ``management``, ``boot``, ``deploy``), so benchmarks see realistic latency. Tests
+``power``, ``management``, ``boot``, ``deploy``, ``clean``), so benchmarks see realistic
+latency. Tests
 steer it through ``driver_info``:
 
 * ``fake_fail``: operations to fail (a string or a list): ``power``, ``management``,
@@ -138,7 +139,7 @@ class FakeDeploy(_FakeValidation, DeployInterface):
         return list(self.STEPS)
 
     def execute_clean_step(self, node: NodeView, step: Step) -> str | None:
-        _act(node, "clean", delay_of="deploy")
+        _act(node, "clean")
         return WAIT if _waits(node, "clean") else None
 
 

@@ -48,7 +48,7 @@ def manager() -> Iterator[ConductorManager]:
 
 
 def _row(host: str) -> Conductor:
-    return next(r for r in conductor_db.list_conductors() if r.hostname == host)
+    return next(r for r, _alive in conductor_db.list_conductors(3) if r.hostname == host)
 
 
 def test_init_host_runs_its_steps_in_order(
@@ -114,8 +114,13 @@ def test_manager_node_operations(manager: ConductorManager) -> None:
     updated = manager.update_node(node.uuid, {"extra": {"rack": "r1"}})
     assert updated.extra == {"rack": "r1"} and updated.reservation is None
     assert node.uuid in manager.nodes_mapped()  # only conductor of its group: owns it
+    with pytest.raises(exceptions.RequestNotRecorded):  # no API lock: never a request
+        manager.change_power_state(node.uuid, states.POWER_ON)
+    assert node_db.get(node.uuid).reservation is None
+    node_db.reserve(node.uuid, manager.host, target_power_state=states.POWER_ON)  # as the API
     manager.change_power_state(node.uuid, states.POWER_ON)
-    assert node_db.get(node.uuid).power_state == states.POWER_ON
+    after = node_db.get(node.uuid)
+    assert after.power_state == states.POWER_ON and after.reservation is None
 
 
 def test_unknown_hardware_type_stops_the_start() -> None:
@@ -138,3 +143,29 @@ def test_worker_with_unknown_hardware_type_exits_with_a_clear_message() -> None:
     assert "hardware type 'bogus-hw'" in out.stderr
     assert "Available: ['fake-hardware']" in out.stderr
     assert _row(name).online is False  # registered, then unregistered by the failed start
+
+
+def test_restart_keeps_locks_of_tasks_still_queued(manager: ConductorManager) -> None:
+    from workers import requeue
+    from workers.celery_app import app
+    from workers.queues import conductor_queue
+
+    values = {"driver": "fake-hardware", "conductor_group": GROUP, "provision_state": states.ENROLL}
+    queued = node_db.create(dict(values))
+    orphan = node_db.create(dict(values))
+    for node in (queued, orphan):
+        node_db.reserve(node.uuid, manager.host, target_power_state=states.POWER_ON)
+    app.send_task(
+        "ironworks.node.set_power_state",
+        args=(queued.uuid, states.POWER_ON),
+        queue=conductor_queue(manager.host),
+    )
+    manager.init_host()
+    kept = node_db.get(queued.uuid)
+    assert kept.reservation == manager.host and kept.target_power_state == states.POWER_ON
+    freed = node_db.get(orphan.uuid)
+    assert freed.reservation is None and "restarted" in (freed.last_error or "")
+    seen: list[str] = []
+    requeue.drain(manager.host, lambda uuid: seen.append(uuid))  # drop it, counting
+    assert seen == [queued.uuid]  # the task was still queued, exactly once
+    assert node_db.release(queued.uuid, manager.host)

@@ -3,7 +3,8 @@
 ``init_host()`` brings the conductor up in a fixed order, one log line per step:
 
 1. database init (engine; schema through alembic migrations);
-2. clear what an earlier run of this host left behind (its node locks, pending power targets);
+2. clear what an earlier run of this host left behind: tasks still queued for it keep their
+   locks; every other lock is released and nodes it left mid-work are failed;
 3. register the conductor row (hostname, conductor group) - still offline;
 4. keepalive: join the beat-driven heartbeat (its broadcast queue) and stamp a first beat;
 5. worker pool: the pool and concurrency the conductor runs with;
@@ -13,7 +14,8 @@
 8. network and storage interface factories;
 
 and finally marks the conductor online, so the rings of every service take it in.
-``del_host()`` marks it offline and releases its node locks.
+``del_host()`` marks it offline, hands the tasks it never started to the new ring owners and
+releases its node locks (see ``workers/takeover.py``).
 
 Business logic lives here and in the workflow modules (``workers/power.py``); Celery tasks
 only look the manager up and call it.
@@ -24,6 +26,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +39,7 @@ from app.db.models import Node
 from app.hash_ring import HashRingManager, get_ring_manager
 from drivers.base import HardwareType
 from drivers.factory import NetworkInterfaceFactory, StorageInterfaceFactory, load_hardware_types
+from workers import takeover
 from workers.queues import conductor_queue
 
 LOG = logging.getLogger(__name__)
@@ -70,6 +74,8 @@ class ConductorManager:
         self.storage_factory: StorageInterfaceFactory | None = None
         self._started = False
         self._shutdown = threading.Event()
+        self._busy: set[str] = set()
+        self._busy_lock = threading.Lock()
 
     # -- start-up -----------------------------------------------------------------------
     def init_host(self) -> None:
@@ -91,8 +97,13 @@ class ConductorManager:
         engine = get_engine()
         migrate.upgrade(engine)
         step(1, "database init", f"{engine.dialect.name} schema at head")
-        unlocked, aborted = self._clear_leftovers()
-        step(2, "clear leftovers", f"released {unlocked} locks, aborted {aborted} power actions")
+        left = takeover.recover_own(self)
+        step(
+            2,
+            "clear leftovers",
+            f"kept {len(left.moved)} queued tasks, released "
+            f"{left.released} locks, failed {len(left.failed)} interrupted nodes",
+        )
         conductors.register(self.host, self.settings.conductor_group)
         step(3, "register", f"conductor group {self.settings.conductor_group!r}")
         if self._join_heartbeat is not None:
@@ -118,12 +129,6 @@ class ConductorManager:
             f"storage {sorted(self.storage_factory.interfaces)}",
         )
 
-    def _clear_leftovers(self) -> tuple[int, int]:
-        aborted = node_db.abort_pending_power(
-            self.host, f"Power action aborted: conductor {self.host} restarted"
-        )
-        return node_db.clear_reservations(self.host), aborted
-
     def _interface_rows(self) -> list[conductors.InterfaceRow]:
         rows = []
         for hw_name, hw in self.hardware_types.items():
@@ -136,15 +141,42 @@ class ConductorManager:
 
     # -- shutdown -----------------------------------------------------------------------
     def del_host(self) -> None:
-        """Go offline and release every node lock this conductor holds."""
+        """Go offline, hand queued work to the new owners and release every lock."""
         self._shutdown.set()
         try:
             conductors.set_online(self.host, False)
+            if self.ring is not None:
+                report = takeover.hand_back(self)
+                handed = len(report.moved)
+            else:
+                handed = 0
             released = node_db.clear_reservations(self.host)
         except Exception:
             LOG.exception("Conductor %s could not unregister cleanly", self.host)
             return
-        LOG.info("Conductor %s offline; released %d node locks", self.host, released)
+        LOG.info(
+            "Conductor %s offline; handed back %d queued tasks, released %d node locks",
+            self.host,
+            handed,
+            released,
+        )
+
+    @contextmanager
+    def working_on(self, node_uuid: str) -> Iterator[None]:
+        """Mark a node as being worked on by this process; refuse a second task on it."""
+        with self._busy_lock:
+            if node_uuid in self._busy:
+                raise exceptions.NodeLocked(node=node_uuid, host=f"{self.host} (another task)")
+            self._busy.add(node_uuid)
+        try:
+            yield
+        finally:
+            with self._busy_lock:
+                self._busy.discard(node_uuid)
+
+    def busy_nodes(self) -> set[str]:
+        with self._busy_lock:
+            return set(self._busy)
 
     @property
     def started(self) -> bool:
@@ -161,13 +193,16 @@ class ConductorManager:
             conductors.set_online(self.host, True)
 
     # -- nodes --------------------------------------------------------------------------
-    def owns(self, node: Node) -> bool:
+    def ring_owner(self, node: Node) -> str:
+        """The conductor the ring gives ``node`` to (raises NoLiveConductor)."""
         assert self.ring is not None
+        return self.ring.get_conductor(node.uuid, node.driver, node.conductor_group)
+
+    def owns(self, node: Node) -> bool:
         try:
-            owner = self.ring.get_conductor(node.uuid, node.driver, node.conductor_group)
+            return self.ring_owner(node) == self.host
         except exceptions.NoLiveConductor:
             return False
-        return owner == self.host
 
     def iter_nodes(self, **filters: Any) -> Iterator[Node]:
         """The nodes the ring gives this conductor (detached copies), optionally filtered."""

@@ -21,7 +21,7 @@ def set_power_state(manager: ConductorManager, uuid: str, target: str) -> None:
     driver failure the power state is left as it was and ``last_error`` says why. Either way
     ``target_power_state`` is cleared: the action is over.
     """
-    with task_manager.acquire(manager, uuid) as task:
+    with task_manager.acquire(manager, uuid, handed_over=True) as task:
         task.record(target_power_state=states.NOSTATE)
         try:
             new_state = task.driver.power.set_power_state(task.view, target)

@@ -121,11 +121,31 @@ HANDLERS: dict[str, Callable[[NodeTask, dict[str, Any]], None]] = {
 }
 
 
+#: The state each event's work runs in. A task finding its node elsewhere has nothing to do
+#: (its work already finished, or was failed): that makes a redelivered task harmless.
+WORK_STATES: dict[str, tuple[str, ...]] = {
+    "manage": (states.VERIFYING, states.MANAGEABLE),
+    "provide": (states.CLEANING,),
+    "clean": (states.CLEANING,),
+    "inspect": (states.INSPECTING,),
+    "deploy": (states.DEPLOYING,),
+    "rebuild": (states.DEPLOYING,),
+    "delete": (states.DELETING,),
+    "adopt": (states.ADOPTING,),
+    "rescue": (states.RESCUING,),
+    "unrescue": (states.UNRESCUING,),
+    "abort": (states.DEPLOYFAIL, states.CLEANFAIL, states.INSPECTFAIL, states.RESCUEFAIL),
+}
+
+
 def run(manager: ConductorManager, uuid: str, event: str, options: dict[str, Any]) -> None:
     """Run the work of ``event`` on node ``uuid`` under the lock the API took for us."""
     handler = HANDLERS[event]
-    with task_manager.acquire(manager, uuid) as task:
+    with task_manager.acquire(manager, uuid, handed_over=True) as task:
         before = task.provision_state
+        if before not in WORK_STATES[event]:
+            LOG.info("Node %s: %s has nothing to do in state %r", uuid, event, before)
+            return
         handler(task, options)
         LOG.info(
             "Node %s: %s on %s: %s -> %s", uuid, event, manager.host, before, task.provision_state

@@ -5,7 +5,11 @@ Contract
 * ``acquire(manager, uuid)`` (exclusive) yields a :class:`NodeTask` holding the node's
   reservation for this conductor. The lock is either taken here (``UPDATE ... WHERE
   reservation IS NULL``) or, when the API already took it *for this conductor* before
-  enqueueing, adopted as is. A lock held by anyone else raises :class:`NodeLocked`.
+  enqueueing, adopted as is. A task the API handed over runs only under that lock: if the
+  node is not locked for it, the request was never committed (or already ran), and the task
+  ends with :class:`RequestNotRecorded`. A lock held by anyone else raises
+  :class:`NodeLocked`, and so does a second task on a node this conductor is already working
+  on (a redelivered message must not run beside the first).
 * ``acquire(manager, uuid, shared=True)`` takes no lock: it only loads the node, for
   read-only work that must never stand in a user's way.
 * On leaving the block the exclusive lock is released on every path. The values the work
@@ -98,13 +102,24 @@ class NodeTask:
         self.process_event(event)
 
 
-def _take_lock(manager: ConductorManager, uuid: str) -> Node:
+def _take_lock(manager: ConductorManager, uuid: str, handed_over: bool) -> Node:
     node = node_db.get(uuid)
-    if node.reservation == manager.host:
+    if handed_over and node.reservation == manager.host:
         return node  # handed over by the API, which locks for the ring owner
     if node.reservation is not None:
         raise exceptions.NodeLocked(node=node.uuid, host=node.reservation)
-    return node_db.reserve(uuid, manager.host)
+    try:
+        node = node_db.reserve(uuid, manager.host)
+    except exceptions.NodeLocked as exc:
+        if not handed_over or exc.kwargs.get("host") != manager.host:
+            raise
+        return node_db.get(uuid)  # the API's transaction committed its lock for us meanwhile
+    if handed_over:
+        # Nobody locked the node for this task: the API never committed the request (so it
+        # never answered 202), or the task is a stale copy of one that already finished.
+        node_db.release(uuid, manager.host)
+        raise exceptions.RequestNotRecorded(node=uuid)
+    return node
 
 
 def _fail_values(task: NodeTask) -> dict[str, Any]:
@@ -121,12 +136,25 @@ def _fail_values(task: NodeTask) -> dict[str, Any]:
 
 
 @contextmanager
-def acquire(manager: ConductorManager, uuid: str, shared: bool = False) -> Iterator[NodeTask]:
-    """Open a task on node ``uuid`` (see the module docstring for the contract)."""
-    node = node_db.get(uuid) if shared else _take_lock(manager, uuid)
+def acquire(
+    manager: ConductorManager, uuid: str, shared: bool = False, handed_over: bool = False
+) -> Iterator[NodeTask]:
+    """Open a task on node ``uuid`` (see the module docstring for the contract).
+
+    ``handed_over`` is for tasks the API locked the node for: they only run under that lock.
+    """
     if shared:
+        node = node_db.get(uuid)
         yield NodeTask(node=node, driver=manager.get_driver(node), shared=True, host=manager.host)
         return
+    with manager.working_on(uuid):
+        node = _take_lock(manager, uuid, handed_over)
+        with _released(manager, uuid, node) as task:
+            yield task
+
+
+@contextmanager
+def _released(manager: ConductorManager, uuid: str, node: Node) -> Iterator[NodeTask]:
     task: NodeTask | None = None
     try:
         task = NodeTask(node=node, driver=manager.get_driver(node), shared=False, host=manager.host)

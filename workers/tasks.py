@@ -8,11 +8,25 @@ know the task names, stay light.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from celery import shared_task
 
 LOG = logging.getLogger(__name__)
+
+
+@contextmanager
+def _dropped_if_unrecorded(request_id: str | None) -> Iterator[None]:
+    """A task whose request was never committed, or whose node another task is working on,
+    is a duplicate: log it and finish (acked), rather than fail or retry."""
+    from app import exceptions
+
+    try:
+        yield
+    except (exceptions.RequestNotRecorded, exceptions.NodeLocked) as exc:
+        LOG.warning("Task %s dropped: %s", request_id, exc)
 
 
 @shared_task(name="ironworks.heartbeat", ignore_result=True, acks_late=False)
@@ -30,7 +44,8 @@ def set_power_state(self: object, node_uuid: str, target: str) -> None:
     LOG.info("Task %s: node %s power %r", request_id, node_uuid, target)
     from workers import manager
 
-    manager.current().change_power_state(node_uuid, target)
+    with _dropped_if_unrecorded(request_id):
+        manager.current().change_power_state(node_uuid, target)
 
 
 @shared_task(name="ironworks.node.provision", bind=True, ignore_result=True)
@@ -42,7 +57,8 @@ def do_provisioning_action(
     LOG.info("Task %s: node %s provisioning event %r", request_id, node_uuid, event)
     from workers import manager
 
-    manager.current().do_provisioning_action(node_uuid, event, options or {})
+    with _dropped_if_unrecorded(request_id):
+        manager.current().do_provisioning_action(node_uuid, event, options or {})
 
 
 @shared_task(name="ironworks.periodic.provision_timeouts", ignore_result=True, acks_late=False)
@@ -53,3 +69,14 @@ def provision_timeouts() -> None:
     conductor = manager.current()
     if conductor.started:
         periodic.provision_timeouts(conductor)
+
+
+@shared_task(name="ironworks.periodic.takeover", ignore_result=True, acks_late=False)
+def takeover() -> None:
+    """From beat, on the shared queue (one conductor per run): recover dead conductors."""
+    from workers import manager
+    from workers import takeover as takeover_mod
+
+    conductor = manager.current()
+    if conductor.started:
+        takeover_mod.recover_dead(conductor)

@@ -10,13 +10,12 @@ from app import exceptions
 from app.api.utils import iso, resource_links
 from app.config import get_settings
 from app.db import conductors as conductor_db
-from app.db.models import Conductor, utcnow
+from app.db.models import Conductor
 
 ns = Namespace("conductors", description="Conductor services", path="/conductors")
 
 
-def conductor_view(row: Conductor) -> dict[str, Any]:
-    alive = conductor_db.is_alive(row, get_settings().heartbeat_timeout, utcnow())
+def conductor_view(row: Conductor, alive: bool) -> dict[str, Any]:
     return {
         "hostname": row.hostname,
         "conductor_group": row.conductor_group,
@@ -33,14 +32,15 @@ def conductor_view(row: Conductor) -> dict[str, Any]:
 class ConductorCollection(Resource):
     def get(self) -> dict[str, Any]:
         """List conductors (alive = online with a fresh heartbeat)."""
-        return {"conductors": [conductor_view(r) for r in conductor_db.list_conductors()]}
+        rows = conductor_db.list_conductors(get_settings().heartbeat_timeout)
+        return {"conductors": [conductor_view(row, alive) for row, alive in rows]}
 
 
 @ns.route("/<string:hostname>")
 class ConductorItem(Resource):
     def get(self, hostname: str) -> dict[str, Any]:
         """Show one conductor."""
-        for row in conductor_db.list_conductors():
+        for row, alive in conductor_db.list_conductors(get_settings().heartbeat_timeout):
             if row.hostname == hostname:
-                return conductor_view(row)
+                return conductor_view(row, alive)
         raise exceptions.ConductorNotFound(conductor=hostname)

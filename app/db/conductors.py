@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.db.engine import session_scope
 from app.db.models import Conductor, ConductorHardwareInterface, utcnow
@@ -65,22 +66,67 @@ def touch(hostname: str) -> bool:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def is_alive(row: Conductor, timeout: float, now: dt.datetime | None = None) -> bool:
-    now = now or utcnow()
-    return row.online and row.heartbeat_at >= now - dt.timedelta(seconds=timeout)
+def liveness_cutoff(newest: dt.datetime | None, timeout: float) -> dt.datetime:
+    """Heartbeats older than this mean dead.
+
+    Measured from the newest heartbeat of any online conductor, not from the clock: if beat
+    stops, every stamp freezes together and no conductor is declared dead (the last ring
+    stays); a conductor that stops while beat runs falls behind the others and is.
+    """
+    reference = min(utcnow(), newest) if newest is not None else utcnow()
+    return reference - dt.timedelta(seconds=timeout)
 
 
-def list_conductors() -> list[Conductor]:
-    """Every registered conductor (alive or not), detached from the session."""
+def _newest(session: Any) -> dt.datetime | None:
+    query = select(func.max(Conductor.heartbeat_at)).where(Conductor.online.is_(True))
+    newest: dt.datetime | None = session.scalar(query)
+    return newest
+
+
+def is_alive(row: Conductor, cutoff: dt.datetime) -> bool:
+    return row.online and row.heartbeat_at >= cutoff
+
+
+def list_conductors(timeout: float) -> list[tuple[Conductor, bool]]:
+    """Every registered conductor with whether it is alive, detached from the session."""
     with session_scope() as session:
+        cutoff = liveness_cutoff(_newest(session), timeout)
         rows = list(session.scalars(select(Conductor).order_by(Conductor.hostname)))
         session.expunge_all()
-        return rows
+        return [(row, is_alive(row, cutoff)) for row in rows]
+
+
+def claim_dead(timeout: float) -> list[str]:
+    """Mark online conductors with stale heartbeats offline; returns the ones *we* marked.
+
+    The update is conditional, so when several conductors look at once, each dead one is
+    claimed (and recovered) by exactly one of them.
+    """
+    claimed = []
+    with session_scope(write=True) as session:
+        cutoff = liveness_cutoff(_newest(session), timeout)
+        stale = session.scalars(
+            select(Conductor.hostname).where(
+                Conductor.online.is_(True), Conductor.heartbeat_at < cutoff
+            )
+        ).all()
+        for hostname in stale:
+            result = session.execute(
+                update(Conductor)
+                .where(
+                    Conductor.hostname == hostname,
+                    Conductor.online.is_(True),
+                    Conductor.heartbeat_at < cutoff,
+                )
+                .values(online=False)
+            )
+            if result.rowcount:  # type: ignore[attr-defined]
+                claimed.append(hostname)
+    return claimed
 
 
 def live_members(timeout: float) -> dict[tuple[str, str], frozenset[str]]:
     """Alive conductors keyed by ``(conductor_group, hardware_type)``; the hash ring's input."""
-    cutoff = utcnow() - dt.timedelta(seconds=timeout)
     query = (
         select(
             Conductor.conductor_group,
@@ -88,11 +134,14 @@ def live_members(timeout: float) -> dict[tuple[str, str], frozenset[str]]:
             Conductor.hostname,
         )
         .join(ConductorHardwareInterface)
-        .where(Conductor.online.is_(True), Conductor.heartbeat_at >= cutoff)
+        .where(Conductor.online.is_(True))
         .distinct()
     )
     members: dict[tuple[str, str], set[str]] = {}
     with session_scope() as session:
-        for group, hw_type, hostname in session.execute(query):
+        cutoff = liveness_cutoff(_newest(session), timeout)
+        for group, hw_type, hostname in session.execute(
+            query.where(Conductor.heartbeat_at >= cutoff)
+        ):
             members.setdefault((group, hw_type), set()).add(hostname)
     return {key: frozenset(hosts) for key, hosts in members.items()}

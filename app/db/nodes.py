@@ -9,6 +9,7 @@ not theirs.
 from __future__ import annotations
 
 import uuid as uuidlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -171,13 +172,16 @@ def reserve(
     holder: str,
     expected_state: str | None = None,
     history: list[Event] | None = None,
+    before_commit: Callable[[Node], None] | None = None,
     **values: Any,
 ) -> Node:
     """Lock the node for ``holder`` and write ``values`` in the same atomic statement.
 
     With ``expected_state`` the lock is only taken while the node is still in that provision
     state. Raises :class:`NodeLocked` naming the current holder when the node is locked, and
-    :class:`NodeStateChanged` when its state moved under the caller.
+    :class:`NodeStateChanged` when its state moved under the caller. ``before_commit`` runs
+    while the lock is written but not yet committed (the API publishes the task there): if it
+    raises, nothing was ever locked.
     """
     with session_scope(write=True) as session:
         node = get_in(session, ident)
@@ -194,6 +198,8 @@ def reserve(
                 _add_history(session, node.id, history)
                 session.expire(node)
                 session.refresh(node)
+                if before_commit is not None:
+                    before_commit(node)
                 session.expunge(node)
                 return node
             session.refresh(node)
@@ -279,21 +285,29 @@ def update_values(uuid: str, **values: Any) -> None:
         session.execute(update(Node).where(Node.uuid == uuid).values(updated_at=utcnow(), **values))
 
 
+def transfer_lock(uuid: str, holder: str, new_holder: str) -> bool:
+    """Hand ``holder``'s lock on a node to ``new_holder`` (a takeover)."""
+    with session_scope(write=True) as session:
+        result = session.execute(
+            update(Node)
+            .where(Node.uuid == uuid, Node.reservation == holder)
+            .values(reservation=new_holder)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def locked_by(holder: str) -> list[Node]:
+    """Nodes ``holder`` holds locks on (detached)."""
+    with session_scope() as session:
+        rows = list(session.scalars(select(Node).where(Node.reservation == holder)))
+        session.expunge_all()
+        return rows
+
+
 def clear_reservations(holder: str) -> int:
     """Release every lock ``holder`` holds; returns how many nodes were unlocked."""
     with session_scope(write=True) as session:
         result = session.execute(
             update(Node).where(Node.reservation == holder).values(reservation=None)
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-def abort_pending_power(holder: str, reason: str) -> int:
-    """Clear pending power targets of nodes locked by ``holder`` (e.g. after its restart)."""
-    with session_scope(write=True) as session:
-        result = session.execute(
-            update(Node)
-            .where(Node.reservation == holder, Node.target_power_state.is_not(None))
-            .values(target_power_state=None, last_error=reason)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
