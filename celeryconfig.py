@@ -42,6 +42,11 @@ beat_schedule = {
         "schedule": _settings.heartbeat_interval,
         "options": {"queue": SHARED_QUEUE.name, "expires": _settings.heartbeat_interval * 2},
     },
+    "conductor-sync-power-states": {
+        "task": "ironworks.periodic.sync_power_states",
+        "schedule": _settings.sync_power_state_interval,
+        "options": {**BROADCAST_OPTIONS, "expires": _settings.sync_power_state_interval},
+    },
     "conductor-provision-timeouts": {
         "task": "ironworks.periodic.provision_timeouts",
         "schedule": _settings.check_provision_state_interval,

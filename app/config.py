@@ -56,6 +56,10 @@ class Settings:
     enabled_storage_interfaces: list[str] = field(default_factory=lambda: ["noop"])
     fake_delays: dict[str, float] = field(default_factory=dict)
     check_provision_state_interval: float = 60.0
+    sync_power_state_interval: float = 60.0
+    sync_power_state_workers: int = 8
+    power_state_sync_max_retries: int = 3
+    force_power_state_during_sync: bool = True
     #: Seconds a node may wait for a callback in each wait state before it fails.
     callback_timeouts: dict[str, float] = field(default_factory=dict)
 
@@ -88,6 +92,11 @@ class Settings:
                 for op in ("power", "management", "boot", "deploy", "clean")
             },
             check_provision_state_interval=_env_float("CHECK_PROVISION_STATE_INTERVAL", 60.0),
+            sync_power_state_interval=_env_float("SYNC_POWER_STATE_INTERVAL", 60.0),
+            sync_power_state_workers=int(_env_float("SYNC_POWER_STATE_WORKERS", 8)),
+            power_state_sync_max_retries=int(_env_float("POWER_STATE_SYNC_MAX_RETRIES", 3)),
+            force_power_state_during_sync=_env("FORCE_POWER_STATE_DURING_SYNC", "true").lower()
+            in ("1", "true", "yes", "on"),
             callback_timeouts={
                 states.DEPLOYWAIT: _env_float("DEPLOY_CALLBACK_TIMEOUT", 1800.0),
                 states.CLEANWAIT: _env_float("CLEAN_CALLBACK_TIMEOUT", 1800.0),

@@ -9,11 +9,15 @@ steer it through ``driver_info``:
   ``boot``, ``deploy``, ``clean``, ``inspect``, ``rescue``, ``validate``;
 * ``fake_fail_message``: the error text of injected failures;
 * ``fake_wait``: phases that wait for a callback instead of finishing (``deploy``,
-  ``clean``, ``inspect``, ``rescue``): the node enters the matching wait state.
+  ``clean``, ``inspect``, ``rescue``): the node enters the matching wait state;
+* ``fake_power_state``: someone flipped the machine's power by hand. The fake BMC keeps each
+  node's power state in the conductor's memory; a new value here changes it once, so the
+  power-state sync sees drift and corrects it.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any, ClassVar
 
@@ -42,6 +46,7 @@ _POWER_RESULT = {
     states.SOFT_REBOOT: states.POWER_ON,
 }
 _BOOT_DEVICES = ["pxe", "disk", "cdrom", "bios"]
+_BOOT_STATES = (states.POWER_ON, states.POWER_OFF)
 
 
 def _listed(node: NodeView, key: str) -> list[str]:
@@ -76,6 +81,11 @@ class _FakeValidation(BaseInterface):
 class FakePower(_FakeValidation, PowerInterface):
     name = "fake"
 
+    def __init__(self) -> None:
+        self._hardware: dict[str, str] = {}  # what each fake BMC reports
+        self._manual: dict[str, str] = {}  # the last hand-made change applied, per node
+        self._lock = threading.Lock()
+
     def get_properties(self) -> dict[str, str]:
         return {
             "fake_fail": "Operations to fail, e.g. 'power' or ['deploy', 'clean']. Optional.",
@@ -85,11 +95,18 @@ class FakePower(_FakeValidation, PowerInterface):
 
     def get_power_state(self, node: NodeView) -> str:
         _act(node, "power")
-        return node.power_state or states.POWER_OFF
+        manual = node.driver_info.get("fake_power_state")
+        with self._lock:
+            if manual in _BOOT_STATES and self._manual.get(node.uuid) != manual:
+                self._manual[node.uuid] = manual
+                self._hardware[node.uuid] = manual
+            return self._hardware.setdefault(node.uuid, node.power_state or states.POWER_OFF)
 
     def set_power_state(self, node: NodeView, target: str) -> str:
         _act(node, "power")
-        return _POWER_RESULT[target]
+        with self._lock:
+            self._hardware[node.uuid] = _POWER_RESULT[target]
+            return self._hardware[node.uuid]
 
 
 class FakeManagement(_FakeValidation, ManagementInterface):

@@ -51,6 +51,7 @@ def _configure_environment() -> None:
         # long enough for the abort test.
         IRONWORKS_CHECK_PROVISION_STATE_INTERVAL="0.5",
         IRONWORKS_CLEAN_CALLBACK_TIMEOUT="2",
+        IRONWORKS_SYNC_POWER_STATE_INTERVAL="2",
         PYTHONUNBUFFERED="1",
     )
 

@@ -35,7 +35,7 @@ STEPS = [
 
 
 def _manager(**overrides: object) -> ConductorManager:
-    settings = dataclasses.replace(get_settings(), conductor_group=GROUP, **overrides)
+    settings = dataclasses.replace(get_settings(), **{"conductor_group": GROUP, **overrides})
     host = f"unit-{uuid.uuid4().hex[:8]}@test"
     return ConductorManager(host, PoolInfo("threads", 4), settings=settings)
 

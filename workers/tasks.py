@@ -80,3 +80,13 @@ def takeover() -> None:
     conductor = manager.current()
     if conductor.started:
         takeover_mod.recover_dead(conductor)
+
+
+@shared_task(name="ironworks.periodic.sync_power_states", ignore_result=True, acks_late=False)
+def sync_power_states() -> None:
+    """Broadcast by beat: every conductor syncs the power state of its nodes."""
+    from workers import manager, power_sync
+
+    conductor = manager.current()
+    if conductor.started:
+        power_sync.sync_power_states(conductor)

@@ -149,7 +149,7 @@ def node_detail(node: Node, conductor: str | None) -> dict[str, Any]:
         "provision_updated_at": iso(node.provision_updated_at),
         "maintenance": node.maintenance,
         "maintenance_reason": node.maintenance_reason,
-        "fault": "power failure" if node.maintenance_reason == "power failure" else None,
+        "fault": node.fault,
         "last_error": node.last_error,
         "reservation": node.reservation,
         "console_enabled": False,

@@ -90,6 +90,8 @@ class Node(Base):
     provision_updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     maintenance: Mapped[bool] = mapped_column(Boolean, default=False)
     maintenance_reason: Mapped[str | None] = mapped_column(Text)
+    fault: Mapped[str | None] = mapped_column(String(255))
+    conductor_affinity: Mapped[str | None] = mapped_column(String(255))
     last_error: Mapped[str | None] = mapped_column(Text)
     reservation: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

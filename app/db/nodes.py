@@ -275,7 +275,12 @@ def set_maintenance(uuid: str, on: bool, reason: str | None, event: Event) -> No
         session.execute(
             update(Node)
             .where(Node.uuid == uuid)
-            .values(maintenance=on, maintenance_reason=reason if on else None, updated_at=utcnow())
+            .values(
+                maintenance=on,
+                maintenance_reason=reason if on else None,
+                fault=None,
+                updated_at=utcnow(),
+            )
         )
         _add_history(session, node_id, [event])
 
