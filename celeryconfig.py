@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from app.config import get_settings
+from workers.heartbeat import HEARTBEAT_OPTIONS
 from workers.queues import BROADCAST_OPTIONS, BROADCAST_QUEUE, DEFAULT_EXCHANGE, SHARED_QUEUE
 
 _settings = get_settings()
 
 broker_url = _settings.broker_url
+if broker_url.startswith("redis://"):
+    # kombu's Redis transport without its crash-prone restore on close (see the module).
+    broker_transport = "workers.redis_transport:Transport"
 broker_connection_retry_on_startup = True
 # Redis redelivers an unacknowledged message after this long: longer than any task.
 broker_transport_options = {"visibility_timeout": 3600}
@@ -31,10 +35,11 @@ task_send_sent_event = True
 
 beat_schedule = {
     "conductor-heartbeat": {
+        # Consumed by a bootstep outside the task pool (workers/heartbeat.py), so there is
+        # no task of that name to run: beat only needs a name to put on the message.
         "task": "ironworks.heartbeat",
         "schedule": _settings.heartbeat_interval,
-        # A heartbeat older than one interval is worthless; never deliver it late.
-        "options": {**BROADCAST_OPTIONS, "expires": _settings.heartbeat_interval},
+        "options": {**HEARTBEAT_OPTIONS, "expires": _settings.heartbeat_interval},
     },
     # On the shared queue: exactly one conductor looks for dead ones each time.
     "conductor-takeover": {
@@ -46,6 +51,16 @@ beat_schedule = {
         "task": "ironworks.periodic.sync_power_states",
         "schedule": _settings.sync_power_state_interval,
         "options": {**BROADCAST_OPTIONS, "expires": _settings.sync_power_state_interval},
+    },
+    "conductor-take-over-active-nodes": {
+        "task": "ironworks.periodic.take_over_active_nodes",
+        "schedule": _settings.sync_local_state_interval,
+        "options": {**BROADCAST_OPTIONS, "expires": _settings.sync_local_state_interval},
+    },
+    "conductor-release-orphaned-locks": {
+        "task": "ironworks.periodic.release_orphaned_locks",
+        "schedule": _settings.orphan_check_interval,
+        "options": {**BROADCAST_OPTIONS, "expires": _settings.orphan_check_interval},
     },
     "conductor-provision-timeouts": {
         "task": "ironworks.periodic.provision_timeouts",

@@ -128,6 +128,10 @@ class DeployInterface(BaseInterface):
     def execute_clean_step(self, node: NodeView, step: Step) -> str | None:
         """Run one clean step; return :data:`WAIT` to wait for a callback."""
 
+    def take_over(self, node: NodeView) -> None:
+        """Become responsible for a deployed node another conductor set up (e.g. rebuild
+        its boot configuration here). Nothing to do by default."""
+
 
 @dataclass(frozen=True)
 class InspectResult:

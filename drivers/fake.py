@@ -152,6 +152,9 @@ class FakeDeploy(_FakeValidation, DeployInterface):
     def tear_down(self, node: NodeView) -> None:
         _act(node, "deploy")
 
+    def take_over(self, node: NodeView) -> None:
+        _act(node, "boot")
+
     def get_clean_steps(self, node: NodeView) -> list[Step]:
         return list(self.STEPS)
 

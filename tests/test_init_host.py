@@ -169,3 +169,35 @@ def test_restart_keeps_locks_of_tasks_still_queued(manager: ConductorManager) ->
     requeue.drain(manager.host, lambda uuid: seen.append(uuid))  # drop it, counting
     assert seen == [queued.uuid]  # the task was still queued, exactly once
     assert node_db.release(queued.uuid, manager.host)
+
+
+def test_orphaned_locks_are_released_and_queued_ones_kept(manager: ConductorManager) -> None:
+    from workers import orphans
+    from workers.celery_app import app
+    from workers.queues import conductor_queue
+
+    manager.settings = dataclasses.replace(manager.settings, orphan_lock_grace=0)
+    manager.init_host()
+    values = {"driver": "fake-hardware", "conductor_group": GROUP, "provision_state": states.ENROLL}
+    queued, lost, deploying = (node_db.create(dict(values)) for _ in range(3))
+    for node in (queued, lost, deploying):
+        node_db.reserve(node.uuid, manager.host, target_power_state=states.POWER_ON)
+    node_db.update_values(deploying.uuid, provision_state=states.DEPLOYING)
+    app.send_task(
+        "ironworks.node.set_power_state",
+        args=(queued.uuid, states.POWER_ON),
+        queue=conductor_queue(manager.host),
+    )
+    assert orphans.release_orphaned_locks(manager) == []  # first strike: only suspected
+    assert node_db.get(lost.uuid).reservation == manager.host
+    released = orphans.release_orphaned_locks(manager)
+    assert released == sorted([lost.uuid, deploying.uuid])
+    assert node_db.get(queued.uuid).reservation == manager.host
+    failed = node_db.get(deploying.uuid)
+    assert failed.reservation is None and failed.provision_state == states.DEPLOYFAIL
+    assert "task was lost" in (failed.last_error or "")
+    assert node_db.get(lost.uuid).target_power_state is None
+    from workers import requeue
+
+    requeue.drain(manager.host, lambda _uuid: None)
+    node_db.release(queued.uuid, manager.host)

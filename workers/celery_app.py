@@ -9,3 +9,6 @@ app.config_from_object("celeryconfig")
 
 # Connect the conductor life-cycle signals (they only act inside a worker of this app).
 from workers import signals  # noqa: E402,F401
+from workers.heartbeat import HeartbeatConsumer  # noqa: E402
+
+app.steps["consumer"].add(HeartbeatConsumer)

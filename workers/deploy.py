@@ -31,7 +31,7 @@ def deploy(task: NodeTask) -> None:
         task.fail(states.EV_FAIL, f"Deploy failed: {exc}")
         LOG.error("Node %s: deploy failed: %s", uuid, exc)
         return
-    task.record(power_state=states.POWER_ON, last_error=None)
+    task.record(power_state=states.POWER_ON, last_error=None, conductor_affinity=task.host)
     task.process_event(states.EV_DONE)
     LOG.info("Node %s: deployed", uuid)
 

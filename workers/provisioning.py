@@ -74,7 +74,7 @@ def adopt(task: NodeTask, options: dict[str, Any]) -> None:
     except Exception as exc:
         task.fail(states.EV_FAIL, f"Adoption failed: {exc}")
         return
-    task.record(power_state=power, last_error=None)
+    task.record(power_state=power, last_error=None, conductor_affinity=task.host)
     task.process_event(states.EV_DONE)
 
 

@@ -2,7 +2,7 @@
 
 Every conductor consumes ``conductor.shared`` (work any conductor may do), its own
 ``conductor.<hostname>`` (work for the nodes the ring gives it) and ``conductor.broadcast``
-(heartbeats and periodic jobs from beat).
+(periodic jobs from beat).
 Producer and consumer build the same :class:`Queue` on the default exchange, so no
 auto-created exchange appears and every transport routes alike.
 """
@@ -15,8 +15,9 @@ from kombu.entity import Exchange, Queue
 DEFAULT_EXCHANGE = Exchange("ironworks", type="direct")
 SHARED_QUEUE = Queue("conductor.shared", DEFAULT_EXCHANGE, routing_key="conductor.shared")
 
-#: Beat publishes heartbeats and periodic jobs here; every live conductor receives each
-#: message (fanout). A conductor that is down misses them, which suits both.
+#: Beat publishes periodic jobs here; every live conductor receives each message (fanout).
+#: A conductor that is down misses them, which suits periodic work. (Heartbeats have an
+#: exchange of their own, consumed outside the task pool: ``workers/heartbeat.py``.)
 BROADCAST_EXCHANGE = Exchange("conductor.broadcast", type="fanout", auto_delete=True)
 BROADCAST_QUEUE = Broadcast(
     "conductor.broadcast", exchange=BROADCAST_EXCHANGE, routing_key="conductor.broadcast"

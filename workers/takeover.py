@@ -53,11 +53,14 @@ def _ring_owner(manager: ConductorManager, dead: str) -> Callable[[str], str | N
     return owner_of
 
 
-def release_orphans(host: str, keep: set[str], reason: str, by: str) -> Recovery:
-    """Release ``host``'s locks except on ``keep``; fail nodes left mid-work."""
+def release_orphans(
+    host: str, keep: set[str], reason: str, by: str, only: set[str] | None = None
+) -> Recovery:
+    """Release ``host``'s locks (``only`` these, if given) except on ``keep``; fail nodes
+    left mid-work."""
     report = Recovery(host)
     for node in node_db.locked_by(host):
-        if node.uuid in keep:
+        if node.uuid in keep or (only is not None and node.uuid not in only):
             continue
         values: dict[str, object] = {}
         events = []
@@ -104,6 +107,7 @@ def hand_back(manager: ConductorManager) -> Recovery:
     """On shutdown: give the tasks this conductor never started to the new owners."""
     assert manager.ring is not None
     manager.ring.reset()
+    requeue.restore_unacked(manager.host)  # prefetched but never started
     moved = requeue.drain(manager.host, _ring_owner(manager, manager.host))
     report = release_orphans(manager.host, set(), f"conductor {manager.host} stopped", manager.host)
     report.moved = moved

@@ -29,14 +29,6 @@ def _dropped_if_unrecorded(request_id: str | None) -> Iterator[None]:
         LOG.warning("Task %s dropped: %s", request_id, exc)
 
 
-@shared_task(name="ironworks.heartbeat", ignore_result=True, acks_late=False)
-def heartbeat() -> None:
-    """Broadcast by beat: every live conductor stamps its row."""
-    from workers import manager
-
-    manager.current().heartbeat()
-
-
 @shared_task(name="ironworks.node.set_power_state", bind=True, ignore_result=True)
 def set_power_state(self: object, node_uuid: str, target: str) -> None:
     """Apply a power request the API recorded and locked for this conductor."""
@@ -71,6 +63,16 @@ def provision_timeouts() -> None:
         periodic.provision_timeouts(conductor)
 
 
+@shared_task(name="ironworks.periodic.release_orphaned_locks", ignore_result=True, acks_late=False)
+def release_orphaned_locks() -> None:
+    """Broadcast by beat: every conductor frees locks in its name that no task will release."""
+    from workers import manager, orphans
+
+    conductor = manager.current()
+    if conductor.started:
+        orphans.release_orphaned_locks(conductor)
+
+
 @shared_task(name="ironworks.periodic.takeover", ignore_result=True, acks_late=False)
 def takeover() -> None:
     """From beat, on the shared queue (one conductor per run): recover dead conductors."""
@@ -90,3 +92,13 @@ def sync_power_states() -> None:
     conductor = manager.current()
     if conductor.started:
         power_sync.sync_power_states(conductor)
+
+
+@shared_task(name="ironworks.periodic.take_over_active_nodes", ignore_result=True, acks_late=False)
+def take_over_active_nodes() -> None:
+    """Broadcast by beat: every conductor takes over the active nodes the ring moved to it."""
+    from workers import affinity, manager
+
+    conductor = manager.current()
+    if conductor.started:
+        affinity.take_over_active_nodes(conductor)

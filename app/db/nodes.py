@@ -296,7 +296,7 @@ def transfer_lock(uuid: str, holder: str, new_holder: str) -> bool:
         result = session.execute(
             update(Node)
             .where(Node.uuid == uuid, Node.reservation == holder)
-            .values(reservation=new_holder)
+            .values(reservation=new_holder, updated_at=utcnow())
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
