@@ -17,6 +17,7 @@
     ├── NotAcceptable (406)
     ├── Conflict (409)
     │   ├── NodeLocked
+    │   │   └── LockLost
     │   ├── NodeAlreadyExists
     │   ├── PortAlreadyExists
     │   ├── NodeStateChanged
@@ -119,6 +120,13 @@ class NodeLocked(Conflict):
     message = (
         "Node {node} is locked by host {host}, please retry after the current operation "
         "is completed."
+    )
+
+
+class LockLost(NodeLocked):
+    message = (
+        "Node {node}: the lock of {host} was taken over while it worked; its outcome was not "
+        "recorded."
     )
 
 

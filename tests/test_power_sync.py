@@ -22,7 +22,17 @@ def manager() -> Iterator[ConductorManager]:
     # A group of its own: this conductor syncs only the nodes of this test.
     mgr = _manager(conductor_group=f"sync-{uuid.uuid4().hex[:8]}", power_state_sync_max_retries=2)
     mgr.init_host()
+    stop = threading.Event()
+
+    def keepalive() -> None:  # beat's job for real conductors; else peers declare it dead
+        while not stop.wait(0.5):
+            mgr.heartbeat()
+
+    beating = threading.Thread(target=keepalive, daemon=True)
+    beating.start()
     yield mgr
+    stop.set()
+    beating.join()
     mgr.del_host()
 
 

@@ -170,4 +170,4 @@ def _released(manager: ConductorManager, uuid: str, node: Node) -> Iterator[Node
         node_db.release(uuid, manager.host, history=events, **outcome)
         raise
     if not node_db.release(uuid, manager.host, history=task.events, **task.outcome):
-        LOG.warning("Node %s: lock of %s was gone at release", uuid, manager.host)
+        raise exceptions.LockLost(node=uuid, host=manager.host)
