@@ -33,6 +33,16 @@ accept_content = ["json"]
 worker_send_task_events = True
 task_send_sent_event = True
 
+
+def _every_conductor(task: str, seconds: float) -> dict[str, object]:
+    """A beat entry broadcast to every conductor; a late copy is worthless, so it expires."""
+    return {
+        "task": task,
+        "schedule": seconds,
+        "options": {**BROADCAST_OPTIONS, "expires": seconds},
+    }
+
+
 beat_schedule = {
     "conductor-heartbeat": {
         # Consumed by a bootstep outside the task pool (workers/heartbeat.py), so there is
@@ -47,24 +57,16 @@ beat_schedule = {
         "schedule": _settings.heartbeat_interval,
         "options": {"queue": SHARED_QUEUE.name, "expires": _settings.heartbeat_interval * 2},
     },
-    "conductor-sync-power-states": {
-        "task": "ironworks.periodic.sync_power_states",
-        "schedule": _settings.sync_power_state_interval,
-        "options": {**BROADCAST_OPTIONS, "expires": _settings.sync_power_state_interval},
-    },
-    "conductor-take-over-active-nodes": {
-        "task": "ironworks.periodic.take_over_active_nodes",
-        "schedule": _settings.sync_local_state_interval,
-        "options": {**BROADCAST_OPTIONS, "expires": _settings.sync_local_state_interval},
-    },
-    "conductor-release-orphaned-locks": {
-        "task": "ironworks.periodic.release_orphaned_locks",
-        "schedule": _settings.orphan_check_interval,
-        "options": {**BROADCAST_OPTIONS, "expires": _settings.orphan_check_interval},
-    },
-    "conductor-provision-timeouts": {
-        "task": "ironworks.periodic.provision_timeouts",
-        "schedule": _settings.check_provision_state_interval,
-        "options": {**BROADCAST_OPTIONS, "expires": _settings.check_provision_state_interval},
-    },
+    "conductor-sync-power-states": _every_conductor(
+        "ironworks.periodic.sync_power_states", _settings.sync_power_state_interval
+    ),
+    "conductor-take-over-active-nodes": _every_conductor(
+        "ironworks.periodic.take_over_active_nodes", _settings.sync_local_state_interval
+    ),
+    "conductor-release-orphaned-locks": _every_conductor(
+        "ironworks.periodic.release_orphaned_locks", _settings.orphan_check_interval
+    ),
+    "conductor-provision-timeouts": _every_conductor(
+        "ironworks.periodic.provision_timeouts", _settings.check_provision_state_interval
+    ),
 }

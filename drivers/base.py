@@ -27,6 +27,18 @@ class NodeView:
     properties: dict[str, Any] = field(default_factory=dict)
     instance_info: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, node: Any) -> NodeView:
+        """A copy of what a driver may see of a node row (``app.db.models.Node``)."""
+        return cls(
+            uuid=node.uuid,
+            driver=node.driver,
+            driver_info=dict(node.driver_info or {}),
+            power_state=node.power_state,
+            properties=dict(node.properties or {}),
+            instance_info=dict(node.instance_info or {}),
+        )
+
 
 class BaseInterface(abc.ABC):
     """Common to every interface: a name, validation and the ``driver_info`` it reads."""

@@ -88,8 +88,10 @@ _flush_broker()
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from app.db.engine import dispose_engine
+    from workers.celery_app import app
 
     dispose_engine()
+    app.close()  # the producer pool's broker connections
     for proc in _EMBEDDED:
         proc.terminate()  # type: ignore[attr-defined]
 

@@ -21,6 +21,7 @@ import requests
 
 from tests.services import (
     Process,
+    answers,
     free_port,
     start_conductor,
     wait_for,
@@ -49,16 +50,7 @@ class Broker:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL)
-        import socket
-
-        def up() -> bool:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-            except OSError:
-                return False
-            return True
-
-        wait_for(up, 10, "redis to start")
+        wait_for(lambda: answers("127.0.0.1", self.port), 10, "redis to start")
 
     def stop(self) -> None:
         if self.proc is not None:

@@ -140,3 +140,66 @@ def test_beat_stopped_keeps_conductors_alive(system: dict[str, object], api: Liv
         assert wait_power(api, node["uuid"])["power_state"] == "power on"
     finally:
         beat.signal(signal.SIGCONT)
+
+
+def test_drain_finishes_what_it_holds_then_stops(
+    system: dict[str, object], api: LiveAPI, logdir: Path, run_id: str
+) -> None:
+    import subprocess
+    import sys
+
+    from tests.services import ROOT
+
+    group = f"drain-{run_id}"
+    name = f"drain-{run_id}@test"
+    proc = start_conductor(
+        name, logdir, {"IRONWORKS_CONDUCTOR_GROUP": group, "IRONWORKS_FAKE_DEPLOY_DELAY": "0.5"}
+    )
+    try:
+        wait_for(
+            lambda: name in api.get("/v1/drivers/fake-hardware").json()["hosts"],
+            60,
+            "the conductor to be alive",
+        )
+        nodes = [create_node(api, conductor_group=group) for _ in range(6)]
+        for node in nodes:
+            assert (
+                api.put(
+                    f"/v1/nodes/{node['uuid']}/states/provision",
+                    json={"target": "manage"},
+                    headers=LATEST,
+                ).status_code
+                == 202
+            )
+        wait_for(lambda: _states(api, group)["manageable"] == 6, 30, "all manageable")
+        for verb in ("adopt", "rebuild"):  # rebuild deploys: 0.5 s each, running below
+            if verb == "rebuild":
+                wait_for(lambda: _states(api, group)["active"] == 6, 30, "all adopted")
+            for node in nodes:
+                response = api.put(
+                    f"/v1/nodes/{node['uuid']}/states/provision",
+                    json={"target": verb},
+                    headers=LATEST,
+                )
+                assert response.status_code == 202, response.text
+        out = subprocess.run(
+            [sys.executable, "-m", "workers.drain", name],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert out.returncode == 0 and "draining" in out.stdout, out.stderr
+        late = create_node(api, conductor_group=group)
+        refused = api.put(f"/v1/nodes/{late['uuid']}/states/power", json={"target": "power on"})
+        assert refused.status_code == 503  # it left the ring: no new work reaches it
+        proc.proc.wait(60)  # it stops by itself once everything it held is done
+        final = api.get("/v1/nodes/detail", params={"conductor_group": group}).json()["nodes"]
+        mine = [n for n in final if n["uuid"] in {x["uuid"] for x in nodes}]
+        assert all(n["reservation"] is None for n in mine)
+        assert all(n["provision_state"] == "active" for n in mine), [
+            (n["provision_state"], n["last_error"]) for n in mine
+        ]
+        assert "drained; stopping" in proc.log()
+    finally:
+        proc.stop()

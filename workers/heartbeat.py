@@ -13,23 +13,13 @@ import logging
 from typing import Any
 
 from celery import bootsteps
-from kombu.common import Broadcast
-from kombu.entity import Exchange
 from kombu.messaging import Consumer
+
+from workers.queues import fanout
 
 LOG = logging.getLogger(__name__)
 
-HEARTBEAT_EXCHANGE = Exchange("conductor.heartbeat", type="fanout", auto_delete=True)
-HEARTBEAT_QUEUE = Broadcast(
-    "conductor.heartbeat", exchange=HEARTBEAT_EXCHANGE, routing_key="conductor.heartbeat"
-)
-#: What beat passes so the fanout is not silently dropped on Redis.
-HEARTBEAT_OPTIONS = {
-    "queue": "conductor.heartbeat",
-    "exchange": "conductor.heartbeat",
-    "routing_key": "conductor.heartbeat",
-    "declare": [HEARTBEAT_EXCHANGE],
-}
+HEARTBEAT_QUEUE, HEARTBEAT_OPTIONS = fanout("conductor.heartbeat")
 
 
 class HeartbeatConsumer(bootsteps.ConsumerStep):

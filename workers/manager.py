@@ -74,6 +74,7 @@ class ConductorManager:
         self.storage_factory: StorageInterfaceFactory | None = None
         self._started = False
         self._shutdown = threading.Event()
+        self.draining = False  # set by workers/drain.py: keep out of the ring
         self._busy: set[str] = set()
         self._busy_lock = threading.Lock()
 
@@ -186,7 +187,7 @@ class ConductorManager:
     # -- keepalive ----------------------------------------------------------------------
     def heartbeat(self) -> None:
         """Stamp this conductor's heartbeat; rejoin if it had been marked offline."""
-        if self._shutdown.is_set() or not self._started:
+        if self._shutdown.is_set() or not self._started or self.draining:
             return
         if not conductors.touch(self.host):
             LOG.warning("Conductor %s was offline in the database; rejoining", self.host)

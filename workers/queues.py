@@ -9,27 +9,31 @@ auto-created exchange appears and every transport routes alike.
 
 from __future__ import annotations
 
+from typing import Any
+
 from kombu.common import Broadcast
 from kombu.entity import Exchange, Queue
 
 DEFAULT_EXCHANGE = Exchange("ironworks", type="direct")
 SHARED_QUEUE = Queue("conductor.shared", DEFAULT_EXCHANGE, routing_key="conductor.shared")
 
-#: Beat publishes periodic jobs here; every live conductor receives each message (fanout).
-#: A conductor that is down misses them, which suits periodic work. (Heartbeats have an
-#: exchange of their own, consumed outside the task pool: ``workers/heartbeat.py``.)
-BROADCAST_EXCHANGE = Exchange("conductor.broadcast", type="fanout", auto_delete=True)
-BROADCAST_QUEUE = Broadcast(
-    "conductor.broadcast", exchange=BROADCAST_EXCHANGE, routing_key="conductor.broadcast"
-)
-#: Options a producer must pass so the fanout is not silently dropped on Redis
-#: (the exchange must be declared on the publishing connection, with an explicit key).
-BROADCAST_OPTIONS = {
-    "queue": "conductor.broadcast",
-    "exchange": "conductor.broadcast",
-    "routing_key": "conductor.broadcast",
-    "declare": [BROADCAST_EXCHANGE],
-}
+
+def fanout(name: str) -> tuple[Broadcast, dict[str, Any]]:
+    """A fanout queue every conductor gets its own copy from, and the publishing options.
+
+    A producer must pass those options or the message is silently dropped on Redis: the
+    exchange must be declared on the publishing connection, with an explicit routing key.
+    """
+    exchange = Exchange(name, type="fanout", auto_delete=True)
+    queue = Broadcast(name, exchange=exchange, routing_key=name)
+    options = {"queue": name, "exchange": name, "routing_key": name, "declare": [exchange]}
+    return queue, options
+
+
+#: Beat publishes periodic jobs here; every live conductor receives each message. A
+#: conductor that is down misses them, which suits periodic work. (Heartbeats have a fanout
+#: of their own, consumed outside the task pool: ``workers/heartbeat.py``.)
+BROADCAST_QUEUE, BROADCAST_OPTIONS = fanout("conductor.broadcast")
 
 
 def conductor_queue(hostname: str) -> Queue:

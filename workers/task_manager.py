@@ -54,15 +54,7 @@ class NodeTask:
 
     @property
     def view(self) -> NodeView:
-        node = self.node
-        return NodeView(
-            uuid=node.uuid,
-            driver=node.driver,
-            driver_info=dict(node.driver_info or {}),
-            power_state=node.power_state,
-            properties=dict(node.properties or {}),
-            instance_info=dict(node.instance_info or {}),
-        )
+        return NodeView.of(self.node)
 
     def record(self, **values: Any) -> None:
         """Fields to write to the node when the lock is released."""

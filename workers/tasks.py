@@ -53,52 +53,45 @@ def do_provisioning_action(
         manager.current().do_provisioning_action(node_uuid, event, options or {})
 
 
-@shared_task(name="ironworks.periodic.provision_timeouts", ignore_result=True, acks_late=False)
+def _on_this_conductor(module: str, function: str) -> None:
+    """Run ``workers.<module>.<function>(conductor)`` if this conductor is started."""
+    import importlib
+
+    from workers import manager
+
+    conductor = manager.current()
+    if conductor.started:
+        getattr(importlib.import_module(f"workers.{module}"), function)(conductor)
+
+
+_PERIODIC = {"ignore_result": True, "acks_late": False}
+
+
+@shared_task(name="ironworks.periodic.provision_timeouts", **_PERIODIC)
 def provision_timeouts() -> None:
     """Broadcast by beat: every conductor fails its nodes whose callback wait timed out."""
-    from workers import manager, periodic
-
-    conductor = manager.current()
-    if conductor.started:
-        periodic.provision_timeouts(conductor)
+    _on_this_conductor("periodic", "provision_timeouts")
 
 
-@shared_task(name="ironworks.periodic.release_orphaned_locks", ignore_result=True, acks_late=False)
+@shared_task(name="ironworks.periodic.release_orphaned_locks", **_PERIODIC)
 def release_orphaned_locks() -> None:
     """Broadcast by beat: every conductor frees locks in its name that no task will release."""
-    from workers import manager, orphans
-
-    conductor = manager.current()
-    if conductor.started:
-        orphans.release_orphaned_locks(conductor)
+    _on_this_conductor("orphans", "release_orphaned_locks")
 
 
-@shared_task(name="ironworks.periodic.takeover", ignore_result=True, acks_late=False)
+@shared_task(name="ironworks.periodic.takeover", **_PERIODIC)
 def takeover() -> None:
     """From beat, on the shared queue (one conductor per run): recover dead conductors."""
-    from workers import manager
-    from workers import takeover as takeover_mod
-
-    conductor = manager.current()
-    if conductor.started:
-        takeover_mod.recover_dead(conductor)
+    _on_this_conductor("takeover", "recover_dead")
 
 
-@shared_task(name="ironworks.periodic.sync_power_states", ignore_result=True, acks_late=False)
+@shared_task(name="ironworks.periodic.sync_power_states", **_PERIODIC)
 def sync_power_states() -> None:
     """Broadcast by beat: every conductor syncs the power state of its nodes."""
-    from workers import manager, power_sync
-
-    conductor = manager.current()
-    if conductor.started:
-        power_sync.sync_power_states(conductor)
+    _on_this_conductor("power_sync", "sync_power_states")
 
 
-@shared_task(name="ironworks.periodic.take_over_active_nodes", ignore_result=True, acks_late=False)
+@shared_task(name="ironworks.periodic.take_over_active_nodes", **_PERIODIC)
 def take_over_active_nodes() -> None:
     """Broadcast by beat: every conductor takes over the active nodes the ring moved to it."""
-    from workers import affinity, manager
-
-    conductor = manager.current()
-    if conductor.started:
-        affinity.take_over_active_nodes(conductor)
+    _on_this_conductor("affinity", "take_over_active_nodes")

@@ -37,21 +37,10 @@ def properties(driver: str) -> dict[str, str]:
     return hw.get_properties()
 
 
-def view_of(node: Node) -> NodeView:
-    return NodeView(
-        uuid=node.uuid,
-        driver=node.driver,
-        driver_info=dict(node.driver_info or {}),
-        power_state=node.power_state,
-        properties=dict(node.properties or {}),
-        instance_info=dict(node.instance_info or {}),
-    )
-
-
 def validate(node: Node) -> dict[str, dict[str, Any]]:
     """``{interface: {"result": bool | None, "reason": str | None}}`` for every type."""
     hw = hardware_type(node.driver)
-    view = view_of(node)
+    view = NodeView.of(node)
     report: dict[str, dict[str, Any]] = {}
     for kind in ALL_INTERFACES:
         iface = hw.interfaces.get(kind) if hw else None
