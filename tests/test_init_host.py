@@ -74,17 +74,29 @@ def test_init_host_runs_its_steps_in_order(
 
 def test_restart_clears_what_the_last_run_left(manager: ConductorManager) -> None:
     values = {"driver": "fake-hardware", "conductor_group": GROUP, "provision_state": states.ENROLL}
+    from workers import requeue
+
     locked = node_db.create(dict(values))
-    pending = node_db.create(dict(values))
+    pending = node_db.create(dict(values))  # its power task was lost with the last run
+    manual_clean = node_db.create(
+        {**values, "provision_state": states.CLEANING, "target_provision_state": states.MANAGEABLE}
+    )
     node_db.reserve(locked.uuid, manager.host)
     node_db.reserve(pending.uuid, manager.host, target_power_state=states.POWER_ON)
+    node_db.reserve(manual_clean.uuid, manager.host)
     manager.init_host()
-    for uuid_ in (locked.uuid, pending.uuid):
-        assert node_db.get(uuid_).reservation is None
-    after = node_db.get(pending.uuid)
-    assert after.target_power_state is None
-    assert "restarted" in (after.last_error or "")
+    assert node_db.get(locked.uuid).reservation is None  # nothing to do: just unlocked
     assert node_db.get(locked.uuid).last_error is None
+    resumed = node_db.get(pending.uuid)  # power work starts again, under its lock
+    assert resumed.reservation == manager.host
+    assert resumed.target_power_state == states.POWER_ON
+    failed = node_db.get(manual_clean.uuid)  # its clean steps died with the task: failed
+    assert failed.reservation is None and failed.provision_state == states.CLEANFAIL
+    assert "restarted" in (failed.last_error or "")
+    seen: list[str] = []
+    requeue.drain(manager.host, lambda uuid: seen.append(uuid))
+    assert seen == [pending.uuid]
+    node_db.release(pending.uuid, manager.host)
 
 
 def test_del_host_goes_offline_and_releases_locks(manager: ConductorManager) -> None:
@@ -152,7 +164,7 @@ def test_restart_keeps_locks_of_tasks_still_queued(manager: ConductorManager) ->
 
     values = {"driver": "fake-hardware", "conductor_group": GROUP, "provision_state": states.ENROLL}
     queued = node_db.create(dict(values))
-    orphan = node_db.create(dict(values))
+    orphan = node_db.create(dict(values))  # locked for a task that was lost
     for node in (queued, orphan):
         node_db.reserve(node.uuid, manager.host, target_power_state=states.POWER_ON)
     app.send_task(
@@ -163,12 +175,13 @@ def test_restart_keeps_locks_of_tasks_still_queued(manager: ConductorManager) ->
     manager.init_host()
     kept = node_db.get(queued.uuid)
     assert kept.reservation == manager.host and kept.target_power_state == states.POWER_ON
-    freed = node_db.get(orphan.uuid)
-    assert freed.reservation is None and "restarted" in (freed.last_error or "")
+    resumed = node_db.get(orphan.uuid)
+    assert resumed.reservation == manager.host  # its power work was sent again
     seen: list[str] = []
-    requeue.drain(manager.host, lambda uuid: seen.append(uuid))  # drop it, counting
-    assert seen == [queued.uuid]  # the task was still queued, exactly once
-    assert node_db.release(queued.uuid, manager.host)
+    requeue.drain(manager.host, lambda uuid: seen.append(uuid))  # drop them, counting
+    assert sorted(seen) == sorted([queued.uuid, orphan.uuid])  # each queued exactly once
+    for node in (queued, orphan):
+        assert node_db.release(node.uuid, manager.host)
 
 
 def test_orphaned_locks_are_released_and_queued_ones_kept(manager: ConductorManager) -> None:
@@ -190,14 +203,16 @@ def test_orphaned_locks_are_released_and_queued_ones_kept(manager: ConductorMana
     )
     assert orphans.release_orphaned_locks(manager) == []  # first strike: only suspected
     assert node_db.get(lost.uuid).reservation == manager.host
-    released = orphans.release_orphaned_locks(manager)
-    assert released == sorted([lost.uuid, deploying.uuid])
-    assert node_db.get(queued.uuid).reservation == manager.host
-    failed = node_db.get(deploying.uuid)
-    assert failed.reservation is None and failed.provision_state == states.DEPLOYFAIL
-    assert "task was lost" in (failed.last_error or "")
-    assert node_db.get(lost.uuid).target_power_state is None
+    found = orphans.release_orphaned_locks(manager)
+    assert found == sorted([lost.uuid, deploying.uuid])
+    # Both lost tasks can start again from the top: they are sent again, with the lock.
+    for uuid_ in (queued.uuid, lost.uuid, deploying.uuid):
+        assert node_db.get(uuid_).reservation == manager.host
+    assert node_db.get(deploying.uuid).provision_state == states.DEPLOYING
     from workers import requeue
 
-    requeue.drain(manager.host, lambda _uuid: None)
-    node_db.release(queued.uuid, manager.host)
+    seen: list[str] = []
+    requeue.drain(manager.host, lambda uuid: seen.append(uuid))
+    assert sorted(seen) == sorted([queued.uuid, lost.uuid, deploying.uuid])
+    for uuid_ in (queued.uuid, lost.uuid, deploying.uuid):
+        node_db.release(uuid_, manager.host)

@@ -102,8 +102,8 @@ class ConductorManager:
         step(
             2,
             "clear leftovers",
-            f"kept {len(left.moved)} queued tasks, released "
-            f"{left.released} locks, failed {len(left.failed)} interrupted nodes",
+            f"kept {len(left.moved)} queued tasks, resumed {len(left.resumed)} lost ones, "
+            f"released {left.released} locks, failed {len(left.failed)} interrupted nodes",
         )
         conductors.register(self.host, self.settings.conductor_group)
         step(3, "register", f"conductor group {self.settings.conductor_group!r}")

@@ -4,7 +4,8 @@ A node is locked for a conductor when the API hands it a request. If that messag
 (a broker restarted without persistence, say), nothing would ever release the lock. So each
 conductor periodically looks at the locks held in its name that are older than
 ``orphan_lock_grace`` seconds: if, in two scans in a row, no task of this process is working
-on or holding the node and no message for it waits in the conductor's queue, the lock is
+on or holding the node and no message for it waits in the conductor's queue, its work is sent
+again when it can start from the top (``workers/takeover.py``); otherwise the lock is
 released and a node left mid-work is failed with a ``last_error`` that says why.
 """
 
@@ -76,10 +77,19 @@ def _scan(manager: ConductorManager) -> list[str]:
     if not orphans:
         return []
     reason = "its task was lost (no message for it was queued or running)"
-    report = takeover.release_orphans(manager.host, set(), reason, manager.host, only=orphans)
-    LOG.warning(
-        "Conductor %s released %d orphaned locks (%d nodes failed)",
+    report = takeover.release_orphans(
         manager.host,
+        set(),
+        reason,
+        manager.host,
+        only=orphans,
+        resume_on=lambda _node: manager.host,
+    )
+    LOG.warning(
+        "Conductor %s found %d orphaned locks: %d resumed, %d released (%d nodes failed)",
+        manager.host,
+        len(orphans),
+        len(report.resumed),
         report.released,
         len(report.failed),
     )

@@ -5,11 +5,13 @@
   once. Their queued messages, and on Redis those they had taken but not acknowledged, move to
   the new ring owners with their task ids; each node's lock moves with its message, so the
   new owner runs it (a task that was running restarts from the top: the workflows are
-  written to be run again). Locks left without a message are released and nodes caught in
-  a transient state go to its failed state with ``last_error`` naming the conductor.
+  written to be run again). A lock left without any message (the task was lost) has its
+  work sent again to the new owner when it can start from the top (``RESUMABLE``); anything
+  else is released, and a node caught mid-work goes to its failed state with
+  ``last_error`` naming the conductor.
 * **Stopping** (``del_host``): what the conductor never started goes to the new owners.
 * **Starting** (``init_host`` step 2): messages its earlier run left stay for it, with their
-  locks; every other lock of that run is released (and transient nodes failed).
+  locks; lost work is sent again to itself; every other lock of that run is released.
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app import exceptions, state_machine, states
 from app.db import conductors
 from app.db import nodes as node_db
-from app.db.models import utcnow
+from app.db.models import Node, utcnow
 from workers import requeue
+from workers.celery_app import app
+from workers.queues import conductor_queue
 
 if TYPE_CHECKING:
     from workers.manager import ConductorManager
@@ -35,8 +39,20 @@ LOG = logging.getLogger(__name__)
 class Recovery:
     host: str
     moved: list[requeue.Moved] = field(default_factory=list)
+    resumed: list[str] = field(default_factory=list)
     released: int = 0
     failed: list[str] = field(default_factory=list)
+
+
+def _node_owner(manager: ConductorManager) -> Owner:
+    def owner_of(node: Node) -> str | None:
+        try:
+            owner: str = manager.ring_owner(node)
+        except exceptions.NoLiveConductor:
+            return None
+        return owner
+
+    return owner_of
 
 
 def _ring_owner(manager: ConductorManager, dead: str) -> Callable[[str], str | None]:
@@ -53,14 +69,64 @@ def _ring_owner(manager: ConductorManager, dead: str) -> Callable[[str], str | N
     return owner_of
 
 
+#: Work a conductor can start again from the top when its task was lost: the event whose
+#: handler runs in that state (``workers/provisioning.py``). Manual cleaning is missing on
+#: purpose: its steps lived only in the lost task.
+RESUMABLE: dict[str, str] = {
+    states.VERIFYING: "manage",
+    states.INSPECTING: "inspect",
+    states.DEPLOYING: "deploy",
+    states.DELETING: "delete",
+    states.ADOPTING: "adopt",
+    states.RESCUING: "rescue",
+    states.UNRESCUING: "unrescue",
+}
+
+Owner = Callable[[Node], str | None]
+
+
+def _resume(node: Node, host: str, owner_of: Owner, by: str) -> bool:
+    """Send the lost work of ``node`` again, to its owner, with the lock; False if not possible."""
+    event = RESUMABLE.get(node.provision_state)
+    if event is None and node.provision_state == states.CLEANING:
+        event = "provide" if node.target_provision_state == states.AVAILABLE else None
+    if event is None and node.target_power_state is None:
+        return False
+    owner = owner_of(node)
+    if owner is None or (owner != host and not node_db.transfer_lock(node.uuid, host, owner)):
+        return False
+    args: tuple[Any, ...]
+    if event is not None:
+        task, args = "ironworks.node.provision", (node.uuid, event, {})
+    else:
+        task, args = "ironworks.node.set_power_state", (node.uuid, node.target_power_state)
+    app.send_task(task, args=args, queue=conductor_queue(owner))
+    LOG.warning(
+        "Node %s: lost %s work resumed on %s (%s)", node.uuid, node.provision_state, owner, by
+    )
+    return True
+
+
 def release_orphans(
-    host: str, keep: set[str], reason: str, by: str, only: set[str] | None = None
+    host: str,
+    keep: set[str],
+    reason: str,
+    by: str,
+    only: set[str] | None = None,
+    resume_on: Owner | None = None,
 ) -> Recovery:
-    """Release ``host``'s locks (``only`` these, if given) except on ``keep``; fail nodes
-    left mid-work."""
+    """Deal with ``host``'s locks (``only`` these, if given) except those on ``keep``.
+
+    With ``resume_on``, work that can start again is sent again to the conductor it names
+    (with the lock). Everything else is released, and a node left mid-work goes to its
+    failed state with a ``last_error`` giving ``reason``.
+    """
     report = Recovery(host)
     for node in node_db.locked_by(host):
         if node.uuid in keep or (only is not None and node.uuid not in only):
+            continue
+        if resume_on is not None and _resume(node, host, resume_on, by):
+            report.resumed.append(node.uuid)
             continue
         values: dict[str, object] = {}
         events = []
@@ -115,12 +181,17 @@ def hand_back(manager: ConductorManager) -> Recovery:
 
 
 def recover_own(manager: ConductorManager) -> Recovery:
-    """On start-up: keep what the earlier run left queued (and its locks), free the rest."""
+    """On start-up: keep what the earlier run left queued (and its locks), start again the
+    work whose task was lost, free the rest."""
     requeue.restore_unacked(manager.host)
     moved = requeue.drain(manager.host, lambda _uuid: manager.host)
     keep = {m.node_uuid for m in moved}
     report = release_orphans(
-        manager.host, keep, f"conductor {manager.host} restarted", manager.host
+        manager.host,
+        keep,
+        f"conductor {manager.host} restarted",
+        manager.host,
+        resume_on=lambda _node: manager.host,
     )
     report.moved = moved
     return report
