@@ -144,17 +144,20 @@ class ConductorManager:
     def del_host(self) -> None:
         """Go offline, hand queued work to the new owners and release every lock."""
         self._shutdown.set()
+        handed = released = 0
         try:
             conductors.set_online(self.host, False)
-            if self.ring is not None:
-                report = takeover.hand_back(self)
-                handed = len(report.moved)
-            else:
-                handed = 0
+        except Exception:
+            LOG.exception("Conductor %s could not mark itself offline", self.host)
+        if self.ring is not None:
+            try:
+                handed = len(takeover.hand_back(self).moved)
+            except Exception as exc:  # the broker may be stopping too: peers recover it
+                LOG.warning("Conductor %s could not hand back its queue: %s", self.host, exc)
+        try:
             released = node_db.clear_reservations(self.host)
         except Exception:
-            LOG.exception("Conductor %s could not unregister cleanly", self.host)
-            return
+            LOG.exception("Conductor %s could not release its locks", self.host)
         LOG.info(
             "Conductor %s offline; handed back %d queued tasks, released %d node locks",
             self.host,

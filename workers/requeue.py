@@ -31,11 +31,18 @@ class Moved:
     destination: str
 
 
+def _connected(conn: Any) -> Any:
+    """Connect now or fail fast: a stopping conductor must not wait for a broker that is
+    stopping too (honcho kills whatever is still running after 5 s)."""
+    conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.5, timeout=3)
+    return conn
+
+
 def restore_unacked(host: str) -> int:
     """Redis only: put the host's unacknowledged messages back into its queue."""
     queue = conductor_queue(host).name
     with app.connection_for_write() as conn:
-        channel: Any = conn.default_channel
+        channel: Any = _connected(conn).default_channel
         client = getattr(channel, "client", None)
         if client is None or not hasattr(channel, "unacked_key"):
             return 0  # AMQP brokers requeue unacknowledged messages themselves
@@ -63,7 +70,7 @@ def drain(host: str, owner_of: Callable[[str], str | None]) -> list[Moved]:
     """
     moved: list[Moved] = []
     with app.connection_for_write() as conn:
-        queue = conn.SimpleQueue(conductor_queue(host))
+        queue = _connected(conn).SimpleQueue(conductor_queue(host))
         try:
             taken = []
             while True:  # take everything first: a message may be re-published to this queue
