@@ -37,11 +37,6 @@ def _load(group: str, name: str, kind: str, base: type[T]) -> type[T]:
     return cls
 
 
-def available_hardware_types() -> list[str]:
-    """Names of every installed hardware type plugin (loaded or not)."""
-    return sorted(ep.name for ep in entry_points(group=HARDWARE_TYPES_GROUP))
-
-
 def load_hardware_types(names: list[str]) -> dict[str, HardwareType]:
     """Instantiate the enabled hardware types; at least one is required."""
     if not names:

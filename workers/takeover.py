@@ -156,12 +156,14 @@ def recover_dead(manager: ConductorManager) -> list[Recovery]:
         requeue.restore_unacked(dead)
         moved = requeue.drain(dead, _ring_owner(manager, dead))
         reason = f"conductor {dead} stopped responding"
-        report = release_orphans(dead, set(), reason, manager.host)
+        report = release_orphans(dead, set(), reason, manager.host, resume_on=_node_owner(manager))
         report.moved = moved
         LOG.warning(
-            "Took over from dead conductor %s: %d tasks moved, %d locks released, %d nodes failed",
+            "Took over from dead conductor %s: %d tasks moved, %d lost ones resumed, "
+            "%d locks released, %d nodes failed",
             dead,
             len(moved),
+            len(report.resumed),
             report.released,
             len(report.failed),
         )
