@@ -27,6 +27,10 @@ task_ignore_result = True
 task_acks_late = True
 task_reject_on_worker_lost = True
 worker_prefetch_multiplier = 1
+# After a reconnect Celery would lower the prefetch count and raise it again from the ack
+# callbacks; on RabbitMQ that basic.qos round trip, issued while acks of the lost connection
+# fail, wedged the consumer (no delivery ever again). The prefetch is 1 per thread anyway.
+worker_enable_prefetch_count_reduction = False
 task_serializer = "json"
 accept_content = ["json"]
 # Flower and `celery events` see tasks without a restart.

