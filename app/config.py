@@ -15,6 +15,7 @@ from pathlib import Path
 from app import states
 
 EMBEDDED_BROKER_PORT = 6390
+DEFAULT_HARDWARE_TYPES = "fake-hardware,ipmi,redfish"
 
 
 def _env(name: str, default: str) -> str:
@@ -31,6 +32,10 @@ def _env_float(name: str, default: float) -> float:
 
 def _env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in _env(name, default).split(",") if item.strip()]
+
+
+def _env_bool(name: str, default: str) -> bool:
+    return _env(name, default).lower() in ("1", "true", "yes", "on")
 
 
 def state_dir() -> Path:
@@ -51,8 +56,10 @@ class Settings:
     heartbeat_timeout: float = 10.0
     hash_ring_ttl: float = 2.0
     hash_partition_exponent: int = 7
-    enabled_hardware_types: list[str] = field(default_factory=lambda: ["fake-hardware"])
-    enabled_network_interfaces: list[str] = field(default_factory=lambda: ["noop"])
+    enabled_hardware_types: list[str] = field(
+        default_factory=lambda: ["fake-hardware", "ipmi", "redfish"]
+    )
+    enabled_network_interfaces: list[str] = field(default_factory=lambda: ["flat", "noop"])
     enabled_storage_interfaces: list[str] = field(default_factory=lambda: ["noop"])
     fake_delays: dict[str, float] = field(default_factory=dict)
     check_provision_state_interval: float = 60.0
@@ -65,6 +72,15 @@ class Settings:
     force_power_state_during_sync: bool = True
     #: Seconds a node may wait for a callback in each wait state before it fails.
     callback_timeouts: dict[str, float] = field(default_factory=dict)
+    #: Seconds one BMC call may take before it counts as a timeout.
+    bmc_timeout: float = 10.0
+    #: Attempts of a BMC call that timed out or could not connect (credentials: never).
+    bmc_attempts: int = 3
+    #: Seconds before the first retry of a BMC call; doubled after each failed attempt.
+    bmc_retry_interval: float = 0.5
+    #: Collect sensor data from each conductor's nodes (beat-driven) and publish it.
+    send_sensor_data: bool = False
+    send_sensor_data_interval: float = 600.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -87,8 +103,10 @@ class Settings:
             heartbeat_timeout=timeout,
             hash_ring_ttl=_env_float("HASH_RING_TTL", 2.0),
             hash_partition_exponent=int(_env_float("HASH_PARTITION_EXPONENT", 7)),
-            enabled_hardware_types=_env_list("ENABLED_HARDWARE_TYPES", "fake-hardware"),
-            enabled_network_interfaces=_env_list("ENABLED_NETWORK_INTERFACES", "noop"),
+            enabled_hardware_types=_env_list(
+                "ENABLED_HARDWARE_TYPES", "fake-hardware,ipmi,redfish"
+            ),
+            enabled_network_interfaces=_env_list("ENABLED_NETWORK_INTERFACES", "flat,noop"),
             enabled_storage_interfaces=_env_list("ENABLED_STORAGE_INTERFACES", "noop"),
             fake_delays={
                 op: _env_float(f"FAKE_{op.upper()}_DELAY", 0.0)
@@ -101,8 +119,12 @@ class Settings:
             orphan_check_interval=_env_float("ORPHAN_CHECK_INTERVAL", 60.0),
             sync_power_state_workers=int(_env_float("SYNC_POWER_STATE_WORKERS", 8)),
             power_state_sync_max_retries=int(_env_float("POWER_STATE_SYNC_MAX_RETRIES", 3)),
-            force_power_state_during_sync=_env("FORCE_POWER_STATE_DURING_SYNC", "true").lower()
-            in ("1", "true", "yes", "on"),
+            force_power_state_during_sync=_env_bool("FORCE_POWER_STATE_DURING_SYNC", "true"),
+            bmc_timeout=_env_float("BMC_TIMEOUT", 10.0),
+            bmc_attempts=max(1, int(_env_float("BMC_ATTEMPTS", 3))),
+            bmc_retry_interval=_env_float("BMC_RETRY_INTERVAL", 0.5),
+            send_sensor_data=_env_bool("SEND_SENSOR_DATA", "false"),
+            send_sensor_data_interval=_env_float("SEND_SENSOR_DATA_INTERVAL", 600.0),
             callback_timeouts={
                 states.DEPLOYWAIT: _env_float("DEPLOY_CALLBACK_TIMEOUT", 1800.0),
                 states.CLEANWAIT: _env_float("CLEAN_CALLBACK_TIMEOUT", 1800.0),

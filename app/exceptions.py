@@ -26,6 +26,10 @@
     │   ├── NoLiveConductor
     │   └── BrokerUnavailable
     ├── DriverOperationFailed (500; recorded as the node's last_error)
+    │   └── BMCError: the BMC could not be used
+    │       ├── BMCTimeout: no answer in time, after the configured retries
+    │       ├── BMCAuthFailed: the BMC refused the credentials (never retried)
+    │       └── BMCProtocolError: the answer was not the protocol (garbage, bad status)
     ├── RequestNotRecorded (500; a task whose request was never committed is dropped)
     ├── InvalidStateTransition (500; a conductor bug: the table has no such edge)
     └── ConfigurationError (500; stops a process from starting)
@@ -164,6 +168,28 @@ class BrokerUnavailable(TemporaryFailure):
 
 class DriverOperationFailed(IronworksError):
     message = "{operation} failed for node {node}: {reason}"
+
+
+class BMCError(DriverOperationFailed):
+    message = "{operation} failed for node {node}: BMC {bmc}: {reason}"
+
+
+class BMCTimeout(BMCError):
+    message = (
+        "{operation} failed for node {node}: BMC {bmc} did not answer within {timeout}s "
+        "({attempts} attempts): {reason}"
+    )
+
+
+class BMCAuthFailed(BMCError):
+    message = "{operation} failed for node {node}: BMC {bmc} refused the credentials: {reason}"
+
+
+class BMCProtocolError(BMCError):
+    message = (
+        "{operation} failed for node {node}: BMC {bmc} answered with something that is not "
+        "valid {protocol}: {reason}"
+    )
 
 
 class RequestNotRecorded(IronworksError):

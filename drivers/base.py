@@ -77,6 +77,34 @@ class ManagementInterface(BaseInterface):
     def set_boot_device(self, node: NodeView, device: str, persistent: bool = False) -> None:
         """Make the node boot from ``device`` next (or always, when ``persistent``)."""
 
+    @abc.abstractmethod
+    def get_boot_device(self, node: NodeView) -> BootDevice:
+        """The boot device the hardware reports (``device`` None when it cannot tell)."""
+
+    @abc.abstractmethod
+    def get_sensors_data(self, node: NodeView) -> dict[str, dict[str, dict[str, Any]]]:
+        """Sensor readings as ``{sensor type: {sensor id: {field: value}}}``.
+
+        Types as Ironic names them (``Temperature``, ``Fan``, ``Power``, ``Voltage``...);
+        each reading carries at least ``Sensor Reading`` (value and unit, as text) and
+        ``Health`` or ``State`` when the BMC reports one.
+        """
+
+
+@dataclass(frozen=True)
+class BootDevice:
+    """What ``get_boot_device`` reports: ``device`` is one of ``BOOT_DEVICES`` or None."""
+
+    device: str | None
+    persistent: bool | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"boot_device": self.device, "persistent": self.persistent}
+
+
+#: Boot devices every management interface understands (Ironic's names).
+BOOT_DEVICES = ("pxe", "disk", "cdrom", "bios")
+
 
 class BootInterface(BaseInterface):
     interface_type = "boot"
@@ -91,7 +119,7 @@ class BootInterface(BaseInterface):
 
     @abc.abstractmethod
     def prepare_instance(self, node: NodeView) -> None:
-        """Make the deployed instance bootable."""
+        """Make the deployed instance bootable, boot device included."""
 
     @abc.abstractmethod
     def clean_up_instance(self, node: NodeView) -> None:
@@ -173,8 +201,28 @@ class RescueInterface(BaseInterface):
         """Boot the instance again."""
 
 
+@dataclass(frozen=True)
+class PortView:
+    """What a network interface may know about a port."""
+
+    uuid: str
+    address: str
+    physical_network: str | None = None
+    pxe_enabled: bool = True
+
+
 class NetworkInterface(BaseInterface):
+    """Wires a node's ports to networks. The conductor stores what :meth:`bind` returns in
+    each port's ``internal_info`` (``binding``) and drops it after :meth:`unbind`."""
+
     interface_type = "network"
+
+    def bind(self, node: NodeView, ports: list[PortView]) -> dict[str, dict[str, Any]]:
+        """Attach the instance's ports; return the binding to record per port UUID."""
+        return {}
+
+    def unbind(self, node: NodeView, ports: list[PortView]) -> None:
+        """Detach what :meth:`bind` attached."""
 
 
 class StorageInterface(BaseInterface):

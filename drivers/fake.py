@@ -24,8 +24,10 @@ from typing import Any, ClassVar
 from app import exceptions, states
 from app.config import get_settings
 from drivers.base import (
+    BOOT_DEVICES,
     WAIT,
     BaseInterface,
+    BootDevice,
     BootInterface,
     DeployInterface,
     HardwareType,
@@ -45,7 +47,6 @@ _POWER_RESULT = {
     states.REBOOT: states.POWER_ON,
     states.SOFT_REBOOT: states.POWER_ON,
 }
-_BOOT_DEVICES = ["pxe", "disk", "cdrom", "bios"]
 _BOOT_STATES = (states.POWER_ON, states.POWER_OFF)
 
 
@@ -112,14 +113,35 @@ class FakePower(_FakeValidation, PowerInterface):
 class FakeManagement(_FakeValidation, ManagementInterface):
     name = "fake"
 
+    def __init__(self) -> None:
+        self._boot: dict[str, BootDevice] = {}
+
     def get_supported_boot_devices(self, node: NodeView) -> list[str]:
         _act(node, "management")
-        return list(_BOOT_DEVICES)
+        return list(BOOT_DEVICES)
 
     def set_boot_device(self, node: NodeView, device: str, persistent: bool = False) -> None:
         _act(node, "management")
-        if device not in _BOOT_DEVICES:
+        if device not in BOOT_DEVICES:
             raise exceptions.InvalidParameterValue(reason=f"unsupported boot device {device!r}")
+        self._boot[node.uuid] = BootDevice(device, persistent)
+
+    def get_boot_device(self, node: NodeView) -> BootDevice:
+        _act(node, "management")
+        return self._boot.get(node.uuid, BootDevice("disk", True))
+
+    def get_sensors_data(self, node: NodeView) -> dict[str, dict[str, dict[str, Any]]]:
+        """Synthetic readings that vary a little with time, like real ones."""
+        _act(node, "management")
+        wobble = int(time.time()) % 5
+        return {
+            "Temperature": {
+                "CPU1 Temp": {"Sensor Reading": f"{40 + wobble} C", "Health": "OK"},
+                "Inlet Temp": {"Sensor Reading": f"{22 + wobble % 2} C", "Health": "OK"},
+            },
+            "Fan": {"Fan1": {"Sensor Reading": f"{5200 + 40 * wobble} RPM", "Health": "OK"}},
+            "Power": {"PSU1": {"Sensor Reading": f"{180 + wobble} W", "Health": "OK"}},
+        }
 
 
 class FakeBoot(_FakeValidation, BootInterface):

@@ -24,8 +24,7 @@ def deploy(task: NodeTask) -> None:
             LOG.info("Node %s: deploy waits for the agent's callback", uuid)
             return
         driver.boot.clean_up_ramdisk(task.view)
-        driver.boot.prepare_instance(task.view)
-        driver.management.set_boot_device(task.view, "disk", persistent=True)
+        driver.boot.prepare_instance(task.view)  # sets the boot device for the instance
         driver.power.set_power_state(task.view, states.POWER_ON)
     except Exception as exc:
         task.fail(states.EV_FAIL, f"Deploy failed: {exc}")
