@@ -74,3 +74,7 @@ beat_schedule = {
         "ironworks.periodic.provision_timeouts", _settings.check_provision_state_interval
     ),
 }
+if _settings.send_sensor_data:
+    beat_schedule["conductor-send-sensor-data"] = _every_conductor(
+        "ironworks.periodic.send_sensor_data", _settings.send_sensor_data_interval
+    )

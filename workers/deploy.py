@@ -6,6 +6,7 @@ import logging
 
 from app import states
 from drivers.base import WAIT
+from workers import networking
 from workers.cleaning import automated_steps, run_cleaning
 from workers.task_manager import NodeTask
 
@@ -25,6 +26,7 @@ def deploy(task: NodeTask) -> None:
             return
         driver.boot.clean_up_ramdisk(task.view)
         driver.boot.prepare_instance(task.view)  # sets the boot device for the instance
+        networking.bind(task)
         driver.power.set_power_state(task.view, states.POWER_ON)
     except Exception as exc:
         task.fail(states.EV_FAIL, f"Deploy failed: {exc}")
@@ -40,6 +42,7 @@ def tear_down(task: NodeTask) -> None:
     driver, uuid = task.driver, task.node.uuid
     try:
         driver.power.set_power_state(task.view, states.POWER_OFF)
+        networking.unbind(task)
         driver.deploy.tear_down(task.view)
         driver.boot.clean_up_instance(task.view)
     except Exception as exc:

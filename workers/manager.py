@@ -37,10 +37,11 @@ from app.db import nodes as node_db
 from app.db.engine import get_engine, session_scope
 from app.db.models import Node
 from app.hash_ring import HashRingManager, get_ring_manager
-from drivers.base import HardwareType
+from drivers.base import HardwareType, NetworkInterface
 from drivers.factory import NetworkInterfaceFactory, StorageInterfaceFactory, load_hardware_types
 from workers import takeover
 from workers.queues import conductor_queue
+from workers.sensors import SensorsNotifier
 
 LOG = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class ConductorManager:
         self.draining = False  # set by workers/drain.py: keep out of the ring
         self._busy: set[str] = set()
         self._busy_lock = threading.Lock()
+        self.sensors_notifier = SensorsNotifier(host)
 
     # -- start-up -----------------------------------------------------------------------
     def init_host(self) -> None:
@@ -245,6 +247,12 @@ class ConductorManager:
             raise exceptions.UnknownDriver(
                 driver=node.driver, known=sorted(self.hardware_types)
             ) from None
+
+    def network_interface(self, node: Node) -> NetworkInterface | None:
+        """The node's network interface (None before ``init_host`` loaded the factories)."""
+        if self.network_factory is None:
+            return None
+        return self.network_factory.get(node.network_interface)
 
     def change_power_state(self, node_uuid: str, target: str) -> None:
         """Apply a power request the API locked the node for (see ``workers/power.py``)."""

@@ -16,6 +16,9 @@ from kombu.entity import Exchange, Queue
 
 DEFAULT_EXCHANGE = Exchange("ironworks", type="direct")
 SHARED_QUEUE = Queue("conductor.shared", DEFAULT_EXCHANGE, routing_key="conductor.shared")
+#: Conductors publish sensor readings here (``workers/sensors.py``); subscribers bind their
+#: own queue with a pattern such as ``hardware.#``.
+SENSORS_EXCHANGE = Exchange("ironworks.sensors", type="topic", durable=True)
 
 
 def fanout(name: str) -> tuple[Broadcast, dict[str, Any]]:

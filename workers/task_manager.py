@@ -33,7 +33,7 @@ from app import exceptions, state_machine
 from app.db import nodes as node_db
 from app.db.models import Node, utcnow
 from app.states import EV_FAIL
-from drivers.base import HardwareType, NodeView
+from drivers.base import HardwareType, NetworkInterface, NodeView
 
 if TYPE_CHECKING:
     from workers.manager import ConductorManager
@@ -49,6 +49,8 @@ class NodeTask:
     driver: HardwareType
     shared: bool
     host: str = ""
+    #: The node's network interface (None for read-only tasks).
+    network: NetworkInterface | None = None
     outcome: dict[str, Any] = field(default_factory=dict)
     events: list[node_db.Event] = field(default_factory=list)
 
@@ -149,7 +151,13 @@ def acquire(
 def _released(manager: ConductorManager, uuid: str, node: Node) -> Iterator[NodeTask]:
     task: NodeTask | None = None
     try:
-        task = NodeTask(node=node, driver=manager.get_driver(node), shared=False, host=manager.host)
+        task = NodeTask(
+            node=node,
+            driver=manager.get_driver(node),
+            shared=False,
+            host=manager.host,
+            network=manager.network_interface(node),
+        )
         yield task
     except Exception as exc:
         outcome = dict(task.outcome) if task else {}

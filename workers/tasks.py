@@ -95,3 +95,9 @@ def sync_power_states() -> None:
 def take_over_active_nodes() -> None:
     """Broadcast by beat: every conductor takes over the active nodes the ring moved to it."""
     _on_this_conductor("affinity", "take_over_active_nodes")
+
+
+@shared_task(name="ironworks.periodic.send_sensor_data", **_PERIODIC)
+def send_sensor_data() -> None:
+    """Broadcast by beat (when enabled): every conductor publishes its nodes' sensor data."""
+    _on_this_conductor("sensors", "send_sensor_data")

@@ -1,4 +1,4 @@
-"""Node sub-resources: states (power, provision), maintenance, validate, history, ports."""
+"""Node sub-resources: states (power, provision), maintenance, validate, history, sensors."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from app.api import drivers_cache, node_views
 from app.api.nodes import ns
 from app.api.utils import iso, json_body
 from app.db import nodes as node_db
+from app.db import sensors as sensor_db
 from app.rpcapi import ConductorAPI
 
 power_request = ns.model(
@@ -201,4 +202,21 @@ class NodeHistory(Resource):
                 }
                 for row in rows
             ]
+        }
+
+
+@ns.route("/<string:ident>/sensors")
+class NodeSensors(Resource):
+    def get(self, ident: str) -> dict[str, Any]:
+        """The node's latest sensor readings, as its conductor last collected them
+        (``IRONWORKS_SEND_SENSOR_DATA``); empty until the first collection."""
+        node = node_db.get(ident)
+        readings = sensor_db.latest(node.uuid)
+        if readings is None:
+            return {"node_uuid": node.uuid, "sensors": {}, "collected_at": None, "conductor": None}
+        return {
+            "node_uuid": node.uuid,
+            "sensors": readings.data,
+            "collected_at": iso(readings.collected_at),
+            "conductor": readings.conductor,
         }

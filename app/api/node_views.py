@@ -11,6 +11,7 @@ from app import exceptions, states
 from app.api.drivers_cache import interface_defaults
 from app.api.utils import check_uuid, iso, mask_secrets, resource_links
 from app.api.versions import link, requested_at_least
+from app.config import get_settings
 from app.db.models import Node
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9\-._~]+$")
@@ -187,8 +188,9 @@ def node_detail(node: Node, conductor: str | None) -> dict[str, Any]:
         "firmware",
     ):
         data[f"{kind}_interface"] = defaults.get(kind)
-    data["network_interface"] = node.network_interface or defaults.get("network", "noop")
-    data["storage_interface"] = node.storage_interface or defaults.get("storage", "noop")
+    settings = get_settings()
+    data["network_interface"] = node.network_interface or settings.enabled_network_interfaces[0]
+    data["storage_interface"] = node.storage_interface or settings.enabled_storage_interfaces[0]
     return data
 
 

@@ -111,6 +111,8 @@ class Port(Base):
     local_link_connection: Mapped[dict[str, Any]] = mapped_column(default=dict)
     physical_network: Mapped[str | None] = mapped_column(String(64))
     pxe_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: What the conductor recorded about the port (``binding`` while an instance uses it).
+    internal_info: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, onupdate=utcnow)
 
@@ -129,3 +131,16 @@ class NodeHistory(Base):
     event: Mapped[str] = mapped_column(Text)
     conductor: Mapped[str | None] = mapped_column(String(255))
     user: Mapped[str | None] = mapped_column(String(255))
+
+
+class NodeSensors(Base):
+    """The latest sensor readings of a node, as its conductor last collected them."""
+
+    __tablename__ = "node_sensors"
+
+    node_id: Mapped[int] = mapped_column(
+        ForeignKey("nodes.id", ondelete="CASCADE"), primary_key=True
+    )
+    data: Mapped[dict[str, Any]] = mapped_column()
+    collected_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    conductor: Mapped[str | None] = mapped_column(String(255))

@@ -101,3 +101,26 @@ def macs_of(node_uuid: str) -> list[str]:
     with session_scope() as session:
         query = select(Port.address).join(Node, Node.id == Port.node_id)
         return list(session.scalars(query.where(Node.uuid == node_uuid)))
+
+
+def of_node(node_uuid: str) -> list[Port]:
+    """A node's ports, detached, in creation order."""
+    with session_scope() as session:
+        query = select(Port).join(Node, Node.id == Port.node_id).where(Node.uuid == node_uuid)
+        ports = list(session.scalars(query.order_by(Port.id)))
+        session.expunge_all()
+        return ports
+
+
+def set_bindings(node_uuid: str, bindings: dict[str, dict[str, Any] | None]) -> None:
+    """Record (or, with None, drop) the ``binding`` in each port's ``internal_info``."""
+    with session_scope(write=True) as session:
+        query = select(Port).join(Node, Node.id == Port.node_id).where(Node.uuid == node_uuid)
+        for port in session.scalars(query):
+            if port.uuid not in bindings:
+                continue
+            info = {k: v for k, v in (port.internal_info or {}).items() if k != "binding"}
+            if bindings[port.uuid] is not None:
+                info["binding"] = bindings[port.uuid]
+            port.internal_info = info
+            port.updated_at = utcnow()
