@@ -1,0 +1,1 @@
+"""Ironworks benchmarks: ``python -m bench {lifecycle,powersync,api}`` (see README.md)."""
