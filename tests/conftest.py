@@ -55,6 +55,10 @@ def _configure_environment() -> None:
         IRONWORKS_SYNC_LOCAL_STATE_INTERVAL="2",
         IRONWORKS_ORPHAN_LOCK_GRACE="5",
         IRONWORKS_ORPHAN_CHECK_INTERVAL="3",
+        # Dead or misbehaving BMCs fail in seconds, not the production 3 x 10 s.
+        IRONWORKS_BMC_TIMEOUT="2",
+        IRONWORKS_BMC_ATTEMPTS="2",
+        IRONWORKS_BMC_RETRY_INTERVAL="0.1",
         PYTHONUNBUFFERED="1",
     )
 
