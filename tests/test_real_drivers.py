@@ -4,18 +4,25 @@ against BMC emulators on loopback (sushy-emulator for ``redfish``, a pyghmi BMC 
 
 from __future__ import annotations
 
+import dataclasses
 import time
+import uuid as uuidlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from app import states
+from app.config import get_settings
+from app.db import nodes as node_db
 from tests.emulators import http as loopback_http
 from tests.emulators.ipmi_bmc import IPMIEmulator
 from tests.emulators.redfish import RedfishEmulator, default_systems
 from tests.helpers import LATEST, create_node, provision, wait_power
 from tests.services import LiveAPI, wait_for
+from workers import power_sync
+from workers.manager import ConductorManager, PoolInfo
 
 
 @dataclass
@@ -149,3 +156,36 @@ def test_bad_credentials_give_a_clear_last_error(
     failed = provision(api, node["uuid"], "manage", "enroll", timeout=90)
     assert "did not answer" in failed["last_error"], failed["last_error"]
     assert "hunter2" not in str(_node(api, node["uuid"]))
+
+
+def test_power_sync_pass_over_many_emulated_bmcs() -> None:
+    """One conductor (in process) syncs 8 Redfish systems and 10 IPMI BMCs in one pass;
+    prints the time per node."""
+    group = f"bmcsync-{uuidlib.uuid4().hex[:8]}"
+    with RedfishEmulator(default_systems(8)) as redfish, IPMIEmulator(count=10) as ipmi:
+        infos = [("redfish", redfish.driver_info(u)) for u in redfish.system_ids]
+        infos += [("ipmi", ipmi.driver_info(i)) for i in range(10)]
+        for driver, info in infos:
+            node_db.create(
+                {
+                    "driver": driver,
+                    "driver_info": info,
+                    "conductor_group": group,
+                    "provision_state": states.MANAGEABLE,
+                    "power_state": states.POWER_OFF,
+                }
+            )
+        settings = dataclasses.replace(get_settings(), conductor_group=group)
+        manager = ConductorManager(f"bmcsync-{group}@test", PoolInfo("threads", 4), settings)
+        manager.init_host()
+        try:
+            report = power_sync.sync_power_states(manager)
+        finally:
+            manager.del_host()
+    assert report is not None
+    assert len(report.checked) == len(infos) and report.failed == []
+    per_node = report.seconds / len(infos)
+    print(
+        f"\npower sync over {len(infos)} emulated BMCs: {report.seconds:.2f}s per pass, "
+        f"{per_node * 1000:.1f} ms per node ({settings.sync_power_state_workers} at once)"
+    )
