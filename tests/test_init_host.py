@@ -64,9 +64,9 @@ def test_init_host_runs_its_steps_in_order(
     assert joined == ["heartbeat"]
     row = _row(manager.host)
     assert row.online and row.conductor_group == GROUP
-    assert row.hardware_types == ["fake-hardware"]
+    assert row.hardware_types == ["fake-hardware", "ipmi", "redfish"]
     kinds = {(i.interface_type, i.interface_name, i.default) for i in row.interfaces}
-    assert ("power", "fake", True) in kinds
+    assert {("power", "fake", True), ("power", "redfish", True), ("boot", "pxe", True)} <= kinds
     assert manager.topic == f"conductor.{manager.host}"
     with pytest.raises(RuntimeError, match="already started"):
         manager.init_host()
@@ -122,7 +122,7 @@ def test_manager_node_operations(manager: ConductorManager) -> None:
     node = manager.create_node({"driver": "fake-hardware", "name": f"m-{uuid.uuid4().hex[:6]}"})
     assert node.provision_state == states.ENROLL and node.conductor_group == GROUP
     with pytest.raises(exceptions.UnknownDriver):
-        manager.create_node({"driver": "ipmi"})
+        manager.create_node({"driver": "idrac"})
     updated = manager.update_node(node.uuid, {"extra": {"rack": "r1"}})
     assert updated.extra == {"rack": "r1"} and updated.reservation is None
     assert node.uuid in manager.nodes_mapped()  # only conductor of its group: owns it
@@ -153,7 +153,7 @@ def test_worker_with_unknown_hardware_type_exits_with_a_clear_message() -> None:
     out = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode != 0
     assert "hardware type 'bogus-hw'" in out.stderr
-    assert "Available: ['fake-hardware']" in out.stderr
+    assert "Available: ['fake-hardware', 'ipmi', 'redfish']" in out.stderr
     assert _row(name).online is False  # registered, then unregistered by the failed start
 
 

@@ -24,6 +24,9 @@ from tests.services import LiveAPI, wait_for
 from workers import power_sync
 from workers.manager import ConductorManager, PoolInfo
 
+IPMI_PASSWORD = "Ipmi-S3cret-77"
+REDFISH_PASSWORD = "Redfish-S3cret-99"
+
 
 @dataclass
 class Machine:
@@ -50,7 +53,7 @@ def redfish_bmc() -> Iterator[RedfishEmulator]:
 
 @pytest.fixture(scope="module")
 def ipmi_bmcs() -> Iterator[IPMIEmulator]:
-    with IPMIEmulator(count=2) as emulators:
+    with IPMIEmulator(count=2, password=IPMI_PASSWORD) as emulators:
         yield emulators
 
 
@@ -58,7 +61,9 @@ def _redfish(emulator: RedfishEmulator, index: int) -> Machine:
     system = emulator.systems[index]
     return Machine(
         driver="redfish",
-        driver_info=emulator.driver_info(system.uuid),
+        driver_info=emulator.driver_info(
+            system.uuid, redfish_username="admin", redfish_password=REDFISH_PASSWORD
+        ),
         power=lambda: emulator.power_state(system.uuid).lower(),
         switch_off=lambda: emulator.press_power_button(system.uuid, "ForceOff"),
         macs=tuple(mac.lower() for mac in system.macs),
@@ -118,7 +123,13 @@ def test_full_lifecycle_through_the_api(
     undeployed = provision(api, uuid, "deleted", "available", timeout=60)
     assert undeployed["power_state"] == "power off"
     assert machine.power() == "off"
+    secret = IPMI_PASSWORD if machine.driver == "ipmi" else REDFISH_PASSWORD
+    assert "******" in str(undeployed["driver_info"]) and secret not in str(undeployed)
     assert api.delete(f"/v1/nodes/{uuid}").status_code == 204
+    conductors = system["conductors"]
+    assert isinstance(conductors, dict)
+    for process in conductors.values():
+        assert secret not in process.log(), f"{process.name} logged the BMC password"
 
 
 def test_power_sync_corrects_drift(system: dict[str, object], machine: Machine) -> None:
@@ -189,3 +200,16 @@ def test_power_sync_pass_over_many_emulated_bmcs() -> None:
         f"\npower sync over {len(infos)} emulated BMCs: {report.seconds:.2f}s per pass, "
         f"{per_node * 1000:.1f} ms per node ({settings.sync_power_state_workers} at once)"
     )
+
+
+def test_drivers_are_described(system: dict[str, object]) -> None:
+    api = system["api"]
+    assert isinstance(api, LiveAPI)
+    listed = {d["name"]: d for d in api.get("/v1/drivers").json()["drivers"]}
+    assert {"fake-hardware", "ipmi", "redfish"} <= set(listed)
+    assert len(listed["redfish"]["hosts"]) == 2
+    redfish = api.get("/v1/drivers/redfish/properties").json()
+    assert {"redfish_address", "redfish_system_id", "redfish_password"} <= set(redfish)
+    ipmi = api.get("/v1/drivers/ipmi/properties").json()
+    assert {"ipmi_address", "ipmi_port", "ipmi_username", "ipmi_password"} <= set(ipmi)
+    assert api.get("/v1/drivers/ilo").status_code == 404
