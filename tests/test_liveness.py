@@ -69,7 +69,7 @@ def test_two_conductors_listed_with_drivers(system: dict[str, object], api: Live
     rows = {r["hostname"]: r for r in api.get("/v1/conductors").json()["conductors"]}
     for name in system["conductors"]:  # type: ignore[attr-defined]
         assert rows[name]["alive"] is True
-        assert rows[name]["drivers"] == ["fake-hardware"]
+        assert rows[name]["drivers"] == ["fake-hardware", "ipmi", "redfish"]
         assert rows[name]["last_heartbeat"]
     drivers = api.get("/v1/drivers").json()["drivers"]
     fake = next(d for d in drivers if d["name"] == "fake-hardware")
