@@ -67,7 +67,7 @@ class Settings:
     sync_local_state_interval: float = 10.0
     orphan_lock_grace: float = 60.0
     orphan_check_interval: float = 60.0
-    sync_power_state_workers: int = 8
+    sync_power_state_workers: int = 32
     power_state_sync_max_retries: int = 3
     force_power_state_during_sync: bool = True
     #: Seconds a node may wait for a callback in each wait state before it fails.
@@ -117,7 +117,7 @@ class Settings:
             sync_local_state_interval=_env_float("SYNC_LOCAL_STATE_INTERVAL", 10.0),
             orphan_lock_grace=_env_float("ORPHAN_LOCK_GRACE", 60.0),
             orphan_check_interval=_env_float("ORPHAN_CHECK_INTERVAL", 60.0),
-            sync_power_state_workers=int(_env_float("SYNC_POWER_STATE_WORKERS", 8)),
+            sync_power_state_workers=int(_env_float("SYNC_POWER_STATE_WORKERS", 32)),
             power_state_sync_max_retries=int(_env_float("POWER_STATE_SYNC_MAX_RETRIES", 3)),
             force_power_state_during_sync=_env_bool("FORCE_POWER_STATE_DURING_SYNC", "true"),
             bmc_timeout=_env_float("BMC_TIMEOUT", 10.0),

@@ -83,6 +83,18 @@ def test_fields_selects_fields(system: dict[str, object], api: LiveAPI) -> None:
     assert all(set(n) == {"uuid", "driver", "links"} for n in listed)
     bad = api.get("/v1/nodes", params={"fields": "uuid,bogus"})
     assert bad.status_code == 400 and "bogus" in fault(bad)
+    # computed and masked fields take the full path; plain ones come from their columns only
+    params = {"fields": "uuid,conductor,driver_info", "driver": "fake-hardware", "limit": 50}
+    computed = api.get("/v1/nodes", params=params).json()["nodes"]
+    assert computed and all(
+        set(n) == {"uuid", "conductor", "driver_info", "links"} for n in computed
+    )
+    assert all(str(n["conductor"]).endswith("@test") for n in computed)
+    group = f"fields-{uuidlib.uuid4().hex[:6]}"
+    alone = create_node(api, conductor_group=group)
+    params = {"fields": "name,provision_state", "conductor_group": group}
+    plain = api.get("/v1/nodes", params=params).json()["nodes"]
+    assert plain == [{"name": alone["name"], "provision_state": "enroll", "links": alone["links"]}]
 
 
 def test_pagination_and_sorting(system: dict[str, object], api: LiveAPI) -> None:

@@ -118,6 +118,39 @@ def patchable(node: Node) -> dict[str, Any]:
     return doc
 
 
+#: Fields shown exactly as stored: ``fields=`` made of these alone is served from those
+#: columns only (no JSON columns decoded, nothing masked, no ring lookup).
+PLAIN_FIELDS = frozenset(
+    (
+        "uuid",
+        "name",
+        "driver",
+        "instance_uuid",
+        "conductor_group",
+        "resource_class",
+        "description",
+        "owner",
+        "lessee",
+        "power_state",
+        "target_power_state",
+        "provision_state",
+        "target_provision_state",
+        "maintenance",
+        "maintenance_reason",
+        "fault",
+        "last_error",
+        "reservation",
+    )
+)
+
+
+def node_fields(node: Node, names: list[str]) -> dict[str, Any]:
+    """The ``names`` (all in :data:`PLAIN_FIELDS`) of ``node``, and its links."""
+    data: dict[str, Any] = {name: getattr(node, name) for name in names}
+    data["links"] = resource_links("nodes", node.uuid)
+    return data
+
+
 def node_summary(node: Node) -> dict[str, Any]:
     """The short form used by ``GET /v1/nodes``."""
     data: dict[str, Any] = {field: getattr(node, field) for field in LIST_FIELDS}

@@ -10,7 +10,14 @@ from flask_restx import Namespace, Resource, fields
 
 from app import exceptions, states
 from app.api import node_views
-from app.api.utils import bool_arg, json_body, limit_arg, next_link, select_fields
+from app.api.utils import (
+    bool_arg,
+    field_names,
+    json_body,
+    limit_arg,
+    next_link,
+    select_fields,
+)
 from app.db import nodes as node_db
 from app.db.models import Node
 from app.hash_ring import get_ring_manager
@@ -49,10 +56,17 @@ patch_op = ns.model(
 _FILTERS = ("provision_state", "driver", "resource_class", "conductor_group", "owner", "lessee")
 
 
-def owner_of(node: Node) -> str | None:
+def owner_of(node: Node, unserved: set[tuple[str, str]] | None = None) -> str | None:
+    """The node's conductor, or None. ``unserved`` remembers, across one listing, the
+    (group, driver) pairs no live conductor serves, so they are looked up only once."""
+    key = (node.conductor_group, node.driver)
+    if unserved is not None and key in unserved:
+        return None
     try:
         return get_ring_manager().get_conductor(node.uuid, node.driver, node.conductor_group)
     except exceptions.NoLiveConductor:
+        if unserved is not None:
+            unserved.add(key)
         return None
 
 
@@ -66,6 +80,25 @@ def show(node: Node) -> dict[str, Any]:
     return select_fields(node_views.node_detail(node, owner_of(node)), request.args.get("fields"))
 
 
+def _items(rows: list[Node], detail: bool, names: list[str] | None, plain: bool) -> list[Any]:
+    """The listed nodes in the shape asked for (summary, detail or ``fields=``)."""
+    if names is not None and plain:
+        return [node_views.node_fields(n, names) for n in rows]
+    unserved: set[tuple[str, str]] = set()
+    if detail:
+        return [node_views.node_detail(n, owner_of(n, unserved)) for n in rows]
+    if names is None:
+        return [node_views.node_summary(n) for n in rows]
+    wanted = ",".join(names)
+    with_owner = "conductor" in names  # a ring lookup per node only when asked for
+    return [
+        select_fields(
+            node_views.node_detail(n, owner_of(n, unserved) if with_owner else None), wanted
+        )
+        for n in rows
+    ]
+
+
 def _list(detail: bool) -> dict[str, Any]:
     filters: dict[str, Any] = {k: request.args[k] for k in _FILTERS if k in request.args}
     if "conductor_group" in filters:
@@ -77,6 +110,12 @@ def _list(detail: bool) -> dict[str, Any]:
     if detail and wanted:
         raise exceptions.InvalidParameterValue(reason="fields cannot be combined with detail")
     limit = limit_arg()
+    names = field_names(wanted)
+    plain = names is not None and set(names) <= node_views.PLAIN_FIELDS
+    if plain:
+        columns: list[str] | None = names
+    else:
+        columns = None if detail or names else list(node_views.LIST_FIELDS)
     rows = node_db.list_nodes(
         filters,
         limit=limit,
@@ -84,13 +123,9 @@ def _list(detail: bool) -> dict[str, Any]:
         sort_key=request.args.get("sort_key", "id"),
         sort_dir=request.args.get("sort_dir", "asc"),
         associated=bool_arg("associated"),
+        columns=columns,
     )
-    if detail:
-        items = [node_views.node_detail(n, owner_of(n)) for n in rows]
-    elif wanted:
-        items = [select_fields(node_views.node_detail(n, owner_of(n)), wanted) for n in rows]
-    else:
-        items = [node_views.node_summary(n) for n in rows]
+    items = _items(rows, detail, names, plain)
     body: dict[str, Any] = {"nodes": items}
     following = next_link("nodes/detail" if detail else "nodes", [n.uuid for n in rows], limit)
     if following:

@@ -109,11 +109,18 @@ def next_link(collection: str, idents: list[str], limit: int) -> str | None:
     return link(f"/v1/{collection}?{urlencode(args)}")["href"]
 
 
+def field_names(wanted: str | None) -> list[str] | None:
+    """The names in a ``fields=`` argument (None when there is none)."""
+    if not wanted:
+        return None
+    return [name.strip() for name in wanted.split(",") if name.strip()] or None
+
+
 def select_fields(data: dict[str, Any], wanted: str | None) -> dict[str, Any]:
     """Only the comma-separated ``wanted`` fields (and links); 400 for an unknown field."""
-    if not wanted:
+    names = field_names(wanted)
+    if names is None:
         return data
-    names = [name.strip() for name in wanted.split(",") if name.strip()]
     unknown = sorted(set(names) - set(data))
     if unknown:
         raise exceptions.InvalidParameterValue(

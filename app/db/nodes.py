@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Select, delete, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from app import exceptions
 from app.db.engine import session_scope
@@ -116,8 +116,12 @@ def list_nodes(
     sort_key: str = "id",
     sort_dir: str = "asc",
     associated: bool | None = None,
+    columns: list[str] | None = None,
 ) -> list[Node]:
-    """Nodes in ``(sort_key, id)`` order, after the node ``marker`` (a UUID)."""
+    """Nodes in ``(sort_key, id)`` order, after the node ``marker`` (a UUID).
+
+    ``columns`` loads only those columns (and ``uuid``): the others must not be read.
+    """
     if sort_key not in SORT_KEYS:
         raise exceptions.InvalidParameterValue(
             reason=f"cannot sort on {sort_key!r}; sortable: {', '.join(SORT_KEYS)}"
@@ -140,6 +144,8 @@ def list_nodes(
             before = tuple_(column, Node.id) < tuple_(row[0], row[1])
             query = query.where(after if sort_dir == "asc" else before)
         query = query.order_by(*ordering)
+        if columns is not None:
+            query = query.options(load_only(*(getattr(Node, c) for c in {"uuid", *columns})))
         if limit is not None:
             query = query.limit(limit)
         rows = list(session.scalars(query))
