@@ -81,6 +81,8 @@ class Settings:
     #: Collect sensor data from each conductor's nodes (beat-driven) and publish it.
     send_sensor_data: bool = False
     send_sensor_data_interval: float = 600.0
+    #: Celery task events from workers and the API (Flower enables worker events itself).
+    task_events: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -125,6 +127,7 @@ class Settings:
             bmc_retry_interval=_env_float("BMC_RETRY_INTERVAL", 0.5),
             send_sensor_data=_env_bool("SEND_SENSOR_DATA", "false"),
             send_sensor_data_interval=_env_float("SEND_SENSOR_DATA_INTERVAL", 600.0),
+            task_events=_env_bool("TASK_EVENTS", "false"),
             callback_timeouts={
                 states.DEPLOYWAIT: _env_float("DEPLOY_CALLBACK_TIMEOUT", 1800.0),
                 states.CLEANWAIT: _env_float("CLEAN_CALLBACK_TIMEOUT", 1800.0),

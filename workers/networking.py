@@ -31,13 +31,16 @@ def bind(task: NodeTask) -> None:
     """Attach the instance's ports and record the bindings."""
     if task.network is None:
         return
-    bindings = task.network.bind(task.view, _views(task.node.uuid))
+    ports = _views(task.node.uuid)
+    if not ports:
+        return
+    bindings = task.network.bind(task.view, ports)
     stamped: dict[str, dict[str, Any] | None] = {
         uuid: {**binding, "bound_at": utcnow().isoformat(), "conductor": task.host}
         for uuid, binding in bindings.items()
     }
-    port_db.set_bindings(task.node.uuid, stamped)
     if stamped:
+        port_db.set_bindings(task.node.uuid, stamped)
         LOG.info(
             "Node %s: %d ports bound by network interface %s",
             task.node.uuid,
@@ -49,6 +52,8 @@ def bind(task: NodeTask) -> None:
 def unbind(task: NodeTask) -> None:
     """Detach the ports and forget their bindings."""
     ports = _views(task.node.uuid)
+    if not ports:
+        return
     if task.network is not None:
         task.network.unbind(task.view, ports)
     port_db.set_bindings(task.node.uuid, {p.uuid: None for p in ports})

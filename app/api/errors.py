@@ -12,6 +12,7 @@ import json
 import logging
 
 from flask import Response, current_app
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from app.exceptions import IronworksError
@@ -33,6 +34,11 @@ def to_status_and_message(exc: Exception) -> tuple[int, str]:
         return exc.code, str(exc)
     if isinstance(exc, HTTPException):
         return exc.code or 500, exc.description or exc.name
+    if isinstance(exc, sa_exc.DBAPIError) and (
+        exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError)
+    ):
+        LOG.warning("Database unavailable: %s", exc.orig)
+        return 503, "The database is unavailable or restarting; please retry."
     LOG.exception("Unexpected error while serving a request")
     return 500, "Internal error; the details are in the API log."
 

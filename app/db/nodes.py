@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Select, delete, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import exceptions
 from app.db.engine import session_scope
@@ -195,15 +196,17 @@ def reserve(
             query = update(Node).where(Node.id == node.id, Node.reservation.is_(None))
             if expected_state is not None:
                 query = query.where(Node.provision_state == expected_state)
+            now = utcnow()
             result = session.execute(
-                query.values(reservation=holder, updated_at=utcnow(), **values).execution_options(
+                query.values(reservation=holder, updated_at=now, **values).execution_options(
                     synchronize_session=False
                 )
             )
             if result.rowcount == 1:  # type: ignore[attr-defined]
                 _add_history(session, node.id, history)
-                session.expire(node)
-                session.refresh(node)
+                # What the UPDATE wrote, without reading the row back (one round trip less).
+                for key, value in {"reservation": holder, "updated_at": now, **values}.items():
+                    set_committed_value(node, key, value)
                 if before_commit is not None:
                     before_commit(node)
                 session.expunge(node)
