@@ -405,15 +405,29 @@ class IPMIEmulator:
 
     def power_state(self, index: int) -> str:
         """What BMC ``index`` reports now (``"on"``/``"off"``), read over the control account."""
-        return str(self._control(index).get_power()["powerstate"])
+        return str(self._retried(lambda: self._control(index).get_power())["powerstate"])
+
+    @staticmethod
+    def _retried(call: Any, attempts: int = 4) -> Any:
+        """The test's own pyghmi client sometimes loses a fresh session (``IpmiException``
+        with no message, a pyghmi race the driver works around too): try again."""
+        from pyghmi import exceptions as pyghmi_exc
+
+        for attempt in range(attempts):
+            try:
+                return call()
+            except pyghmi_exc.IpmiException:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.2)
+        return None
 
     def press_power_button(self, index: int, state: str) -> None:
         """Change a machine's power (``"on"``/``"off"``) over a separate session, as a person
         at the machine would: the driver's own session is not involved."""
-        control = self._control(index)
-        control.set_power(state)
+        self._retried(lambda: self._control(index).set_power(state))
         deadline = time.monotonic() + 10
-        while control.get_power()["powerstate"] != state:
+        while self.power_state(index) != state:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"BMC {index} did not reach power {state}")
             time.sleep(0.05)
