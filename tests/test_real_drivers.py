@@ -5,6 +5,7 @@ against BMC emulators on loopback (sushy-emulator for ``redfish``, a pyghmi BMC 
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 import uuid as uuidlib
 from collections.abc import Callable, Iterator
@@ -169,6 +170,13 @@ def test_bad_credentials_give_a_clear_last_error(
     assert "hunter2" not in str(_node(api, node["uuid"]))
 
 
+def _keepalive(manager: ConductorManager, stop: threading.Event) -> None:
+    """Beat's job for a real conductor: without it a slow pass outlives the heartbeat
+    timeout, the ring drops this conductor and the next pass owns no node."""
+    while not stop.wait(0.5):
+        manager.heartbeat()
+
+
 def test_power_sync_pass_over_many_emulated_bmcs() -> None:
     """One conductor (in process) syncs 8 Redfish systems and 10 IPMI BMCs in one pass;
     prints the time per node."""
@@ -189,6 +197,9 @@ def test_power_sync_pass_over_many_emulated_bmcs() -> None:
         settings = dataclasses.replace(get_settings(), conductor_group=group)
         manager = ConductorManager(f"bmcsync-{group}@test", PoolInfo("threads", 4), settings)
         manager.init_host()
+        stop = threading.Event()
+        beating = threading.Thread(target=_keepalive, args=(manager, stop), daemon=True)
+        beating.start()
         try:
             # The first pass opens every BMC session at once (18 logins); on a loaded CI
             # machine some IPMI logins miss the tests' 2 s BMC timeout. Steady state is what
@@ -200,6 +211,8 @@ def test_power_sync_pass_over_many_emulated_bmcs() -> None:
                 time.sleep(1)
                 report = power_sync.sync_power_states(manager)
         finally:
+            stop.set()
+            beating.join()
             manager.del_host()
     assert first is not None and report is not None
     assert len(report.checked) == len(infos) and report.failed == []
