@@ -4,7 +4,7 @@ When the ring moves an ``active`` node to this conductor (a peer died, or joined
 owner must become responsible for it: the deploy interface's ``take_over`` rebuilds what the
 old owner had set up, then ``conductor_affinity`` records the new owner. Ironic moves at most
 8 nodes every 180 s; here every such node moves in one pass, ``sync_power_state_workers`` at
-a time, so a thousand nodes move in seconds.
+a time (at most 8: each one writes), so a thousand nodes move in seconds.
 """
 
 from __future__ import annotations
@@ -16,14 +16,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from app import exceptions, states
-from app.db.engine import get_engine
 from workers import task_manager
 
 if TYPE_CHECKING:
     from workers.manager import ConductorManager
 
 LOG = logging.getLogger(__name__)
-SQLITE_WRITERS = 8
+WRITERS = 8
 _running = threading.Lock()
 
 
@@ -43,12 +42,10 @@ def take_over_active_nodes(manager: ConductorManager) -> list[str] | None:
         ]
         if not nodes:
             return []
-        workers = max(1, min(manager.settings.sync_power_state_workers, len(nodes)))
-        if get_engine().dialect.name == "sqlite":
-            # Every takeover writes its node, and SQLite has one writer at a time: more
-            # threads only queue on its lock, long enough to starve this conductor's own
-            # heartbeat write (measured: 32 threads, 1,000 nodes).
-            workers = min(workers, SQLITE_WRITERS)
+        # Every takeover writes its node: more than a few writers at once only queue on the
+        # database (SQLite's one write lock, the connection pool), long enough to starve this
+        # conductor's own heartbeat write (measured: 32 threads, 1,000 nodes, both databases).
+        workers = max(1, min(manager.settings.sync_power_state_workers, len(nodes), WRITERS))
         with ThreadPoolExecutor(workers, thread_name_prefix="takeover") as pool:
             done = [uuid for uuid in pool.map(lambda u: _take_over(manager, u), nodes) if uuid]
     finally:

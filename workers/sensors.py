@@ -25,6 +25,7 @@ from app import states
 from app.db import sensors as sensor_db
 from app.db.models import Node, utcnow
 from drivers.base import NodeView
+from workers.affinity import WRITERS
 from workers.queues import SENSORS_EXCHANGE
 
 if TYPE_CHECKING:
@@ -93,7 +94,8 @@ def send_sensor_data(manager: ConductorManager) -> SensorReport | None:
     report = SensorReport()
     try:
         nodes = [n for n in manager.iter_nodes() if _eligible(n)]
-        workers = max(1, min(manager.settings.sync_power_state_workers, len(nodes)))
+        # Each node's readings are written: at most 8 at once (see workers/affinity.py).
+        workers = max(1, min(manager.settings.sync_power_state_workers, len(nodes), WRITERS))
         with ThreadPoolExecutor(workers, thread_name_prefix="sensors") as pool:
             for node in nodes:
                 pool.submit(_collect_one, manager, node, report)
