@@ -408,9 +408,10 @@ class IPMIEmulator:
         return str(self._retried(lambda: self._control(index).get_power())["powerstate"])
 
     @staticmethod
-    def _retried(call: Any, attempts: int = 4) -> Any:
+    def _retried(call: Any, attempts: int = 60) -> Any:
         """The test's own pyghmi client sometimes loses a fresh session (``IpmiException``
-        with no message, a pyghmi race the driver works around too): try again."""
+        with no message, a pyghmi race the driver works around too), and pyghmi may take
+        many seconds to recover on a loaded machine: try again for up to 30 s."""
         from pyghmi import exceptions as pyghmi_exc
 
         for attempt in range(attempts):
@@ -419,7 +420,7 @@ class IPMIEmulator:
             except pyghmi_exc.IpmiException:
                 if attempt == attempts - 1:
                     raise
-                time.sleep(0.2)
+                time.sleep(0.5)
         return None
 
     def press_power_button(self, index: int, state: str) -> None:
