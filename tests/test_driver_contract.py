@@ -34,7 +34,7 @@ from drivers.base import (
 )
 from drivers.factory import load_hardware_types
 from tests.emulators import http as loopback_http
-from tests.emulators.ipmi_bmc import IPMIEmulator
+from tests.emulators.ipmi import IPMIEmulator
 from tests.emulators.redfish import RedfishEmulator, default_systems
 
 HARDWARE_TYPES = sorted(ep.name for ep in entry_points(group="ironworks.hardware.types"))

@@ -37,6 +37,12 @@ pyghmi facts this module is built around:
   wait lasts at most :data:`IO_WAIT_SLICE` seconds: a lost wake-up now costs a few
   milliseconds and cannot hang. It relies on pyghmi 1.x internals (``ioqueue``,
   ``selectdeadline``, ``iosockets``, ``myself``); pyproject pins ``pyghmi<2``.
+* **A session that stops answering** (the BMC restarted and forgot it, or pyghmi lost track
+  of it) is not healed by pyghmi until its own retries and re-login run out, about 20-30 s
+  later; meanwhile it is handed back from the cache to every caller. So after a timed-out
+  attempt :func:`forget` breaks pyghmi's sessions to that BMC (and so ends the abandoned
+  exchange), and the next attempt logs in afresh: a restarted BMC is reached again within
+  one ``bmc_timeout`` plus one login.
 * **Garbage is silence to pyghmi**: it drops datagrams that are not RMCP. After a timeout
   :func:`probe` sends one sessionless "Get Channel Authentication Capabilities" request on a
   plain socket; if something answers with bytes that are not RMCP, the failure is a
@@ -267,6 +273,45 @@ def connect(info: IPMIInfo) -> Any:
     return fresh
 
 
+def _sessions_to(info: IPMIInfo) -> list[Any]:
+    """pyghmi's live sessions to the BMC under ``info``'s credentials (logging in or in)."""
+    from pyghmi.ipmi.private import session
+
+    user, password = info.username.encode("utf-8"), info.password.encode("utf-8")
+    found = [
+        candidate
+        for handlers in list(session.Session.bmc_handlers.values())
+        for candidate in list(handlers.values())
+        if getattr(candidate, "bmc", None) == info.address
+        and getattr(candidate, "port", None) == info.port
+        and getattr(candidate, "userid", None) == user
+        and getattr(candidate, "password", None) == password
+    ]
+    pending = session.Session.initting_sessions.get((info.address, user, password, info.port, None))
+    return found + ([pending] if pending is not None else [])
+
+
+def forget(info: IPMIInfo) -> int:
+    """Break pyghmi's sessions to the BMC so that the next attempt logs in afresh; returns how
+    many were broken (see "A session that stops answering" above).
+
+    ``logged`` is cleared first: pyghmi's logout would otherwise send Close Session, which
+    waits behind the very command that is stuck. Breaking the session also ends the loops in
+    which an abandoned exchange still waits (they check ``logged``/``logging`` each
+    :data:`IO_WAIT_SLICE`), so it lets go of the BMC's lock at once."""
+    _COMMANDS.pop((info.address, info.port, info.username, info.password), None)
+    broken = 0
+    for stale in _sessions_to(info):
+        if stale.broken:
+            continue
+        stale.logged = 0
+        stale.logging = False
+        stale.onlogpayload = None
+        stale._mark_broken("abandoned: no answer in time")
+        broken += 1
+    return broken
+
+
 def _serialised(
     info: IPMIInfo, fn: Callable[[Any], T], deadline: float, abandoned: threading.Event
 ) -> T:
@@ -349,6 +394,11 @@ def _exchange(info: IPMIInfo, fn: Callable[[Any], T]) -> T:
     except Exception as exc:
         if classify(exc) != "timeout":
             raise
+        if forget(info):
+            LOG.info(
+                "IPMI BMC %s: dropped its silent session; the next attempt logs in again",
+                info.label,
+            )
         answer = probe(info.address, info.port, min(PROBE_TIMEOUT, settings.bmc_timeout))
         if answer is not None and not answer.startswith(RMCP_HEADER):
             raise NotIPMI(

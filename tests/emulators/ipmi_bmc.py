@@ -17,13 +17,13 @@ emulator refuses other algorithms so that the two agree.
 Unknown user names are refused like wrong passwords (the BMC answers RAKP 2 with a key the
 client cannot verify), so both show up as "Incorrect password provided" in pyghmi.
 
-One process hosts any number of BMCs, one UDP port each, bound to 127.0.0.1 only::
+One process hosts any number of BMCs, one UDP port each, bound to 127.0.0.1 only, and
+optionally their machines' front panel (power buttons, out of band) on a TCP port::
 
-    python -m tests.emulators.ipmi_bmc --port 6230 --port 6231 --user admin --password secret
+    python -m tests.emulators.ipmi_bmc --port 6230 --port 6231 --user admin --password secret \
+        --panel 6300
 
-:class:`IPMIEmulator` runs that process for tests on free ports, waits until every BMC
-answers, and stops it. Every BMC also accepts a second account (``CONTROL_USER``), which
-tests use to press the power button "behind the driver's back" over their own session.
+``tests/emulators/ipmi.py`` runs that process for tests on free ports.
 """
 
 from __future__ import annotations
@@ -31,26 +31,19 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
+import socketserver
 import struct
-import subprocess
 import sys
-import time
+import threading
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
-from types import FrameType, TracebackType
-from typing import Any
+from types import FrameType
+from typing import Any, ClassVar
 
 import pyghmi.ipmi.bmc as pyghmi_bmc
 import pyghmi.ipmi.private.serversession as pyghmi_serversession
 import pyghmi.ipmi.private.session as pyghmi_session
 
-from drivers.ipmi import client
-
-ROOT = Path(__file__).resolve().parents[2]
-CONTROL_USER = "emulator-control"
-CONTROL_PASSWORD = "emulator-control-secret"
 MANUFACTURER_ID = 0xA2B3  # 3 bytes on the wire
 PRODUCT_ID = 0x0042
 FIRMWARE = (2, 0x17)  # major, minor (BCD): "2.17"
@@ -278,12 +271,51 @@ class EmulatedBmc(pyghmi_bmc.Bmc):
         session.send_ipmi_response(code=0xCB)
 
 
-def serve(ports: list[int], accounts: dict[str, str], address: str = "127.0.0.1") -> None:
-    """Run BMCs on ``ports`` until SIGTERM or SIGINT."""
+class _FrontPanel(socketserver.StreamRequestHandler):
+    """One line per request, one line per answer: ``power <bmc port>`` answers ``on`` or
+    ``off``; ``press <bmc port> on|off`` sets the machine's power and answers ``ok``.
+    Anything else answers ``error: ...``."""
+
+    machines: ClassVar[dict[int, EmulatedBmc]] = {}
+
+    def handle(self) -> None:
+        for line in self.rfile:
+            self.wfile.write(
+                (self._answer(line.decode("ascii", "replace").split()) + "\n").encode()
+            )
+
+    def _answer(self, words: list[str]) -> str:
+        if len(words) < 2 or not words[1].isdigit() or int(words[1]) not in self.machines:
+            return "error: expected 'power PORT' or 'press PORT on|off' for a known BMC port"
+        machine = self.machines[int(words[1])]
+        if words[0] == "power" and len(words) == 2:
+            return machine.powerstate
+        if words[0] == "press" and len(words) == 3 and words[2] in ("on", "off"):
+            machine.powerstate = words[2]
+            return "ok"
+        return f"error: unknown request {' '.join(words)!r}"
+
+
+def front_panel(address: str, port: int, bmcs: list[EmulatedBmc]) -> socketserver.TCPServer:
+    """Serve :class:`_FrontPanel` on ``address:port`` (TCP) in a daemon thread: the machines'
+    power buttons, out of band, as a person in the data centre would press them."""
+    _FrontPanel.machines = {machine.port: machine for machine in bmcs}
+    server = socketserver.ThreadingTCPServer((address, port), _FrontPanel)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="front-panel", daemon=True).start()
+    return server
+
+
+def serve(
+    ports: list[int], accounts: dict[str, str], address: str = "127.0.0.1", panel: int = 0
+) -> None:
+    """Run BMCs on ``ports`` until SIGTERM or SIGINT (and their front panel on TCP ``panel``)."""
     # Server sockets are IPv4 on loopback: make pyghmi's wake-up packets IPv4 too.
     pyghmi_session.ipv6support = False
     pyghmi_session.myself = address
     bmcs = [EmulatedBmc(accounts, port=port, address=address) for port in ports]
+    if panel:
+        front_panel(address, panel, bmcs)
     stopping = False
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -303,146 +335,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--user", default="admin")
     parser.add_argument("--password", default="password")
     parser.add_argument("--address", default="127.0.0.1")
+    parser.add_argument("--panel", type=int, default=0, help="TCP port of the front panel")
     args = parser.parse_args(argv)
-    accounts = {args.user: args.password, CONTROL_USER: CONTROL_PASSWORD}
-    serve(args.port, accounts, args.address)
+    serve(args.port, {args.user: args.password}, args.address, args.panel)
     return 0
-
-
-# -- for tests --------------------------------------------------------------------------------
-def free_udp_ports(count: int, host: str = "127.0.0.1") -> list[int]:
-    """``count`` distinct UDP ports free on ``host`` right now."""
-    sockets = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind((host, 0))
-        return [int(sock.getsockname()[1]) for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def answers(host: str, port: int, timeout: float = 0.5) -> bool:
-    """Whether an IPMI BMC answers a sessionless request on ``host:port``."""
-    answer = client.probe(host, port, timeout)
-    return answer is not None and answer.startswith(client.RMCP_HEADER)
-
-
-class IPMIEmulator:
-    """A subprocess hosting ``count`` BMCs on free 127.0.0.1 UDP ports; a context manager."""
-
-    host = "127.0.0.1"
-
-    def __init__(
-        self,
-        count: int = 1,
-        user: str = "admin",
-        password: str = "password",
-        ports: list[int] | None = None,
-    ):
-        self.user, self.password = user, password
-        self._chosen = not ports
-        self.ports = list(ports) if ports else free_udp_ports(count, self.host)
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self, timeout: float = 15.0) -> IPMIEmulator:
-        for _ in range(3):  # a free port may be taken between choosing it and binding it
-            if self._launch(timeout):
-                return self
-            if not self._chosen:
-                break
-            self.ports = free_udp_ports(len(self.ports), self.host)
-        raise RuntimeError(f"the IPMI emulator could not start on ports {self.ports}")
-
-    def _launch(self, timeout: float) -> bool:
-        argv = [sys.executable, "-m", "tests.emulators.ipmi_bmc", "--user", self.user]
-        argv += ["--password", self.password, "--address", self.host]
-        for port in self.ports:
-            argv += ["--port", str(port)]
-        self.proc = subprocess.Popen(
-            argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        deadline = time.monotonic() + timeout
-        waiting = list(self.ports)
-        while waiting:
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                return False
-            waiting = [port for port in waiting if not answers(self.host, port, 0.2)]
-        return True
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc = None
-
-    def driver_info(self, index: int = 0, **overrides: Any) -> dict[str, Any]:
-        """The ``driver_info`` of a node managed by BMC ``index``."""
-        info: dict[str, Any] = {
-            "ipmi_address": self.host,
-            "ipmi_port": self.ports[index],
-            "ipmi_username": self.user,
-            "ipmi_password": self.password,
-        }
-        info.update(overrides)
-        return info
-
-    def _control(self, index: int) -> Any:
-        from pyghmi.ipmi import command
-
-        return command.Command(
-            bmc=self.host,
-            userid=CONTROL_USER.encode(),
-            password=CONTROL_PASSWORD.encode(),
-            port=self.ports[index],
-        )
-
-    def power_state(self, index: int) -> str:
-        """What BMC ``index`` reports now (``"on"``/``"off"``), read over the control account."""
-        return str(self._retried(lambda: self._control(index).get_power())["powerstate"])
-
-    @staticmethod
-    def _retried(call: Any, attempts: int = 60) -> Any:
-        """The test's own pyghmi client sometimes loses a fresh session (``IpmiException``
-        with no message, a pyghmi race the driver works around too), and pyghmi may take
-        many seconds to recover on a loaded machine: try again for up to 30 s."""
-        from pyghmi import exceptions as pyghmi_exc
-
-        for attempt in range(attempts):
-            try:
-                return call()
-            except pyghmi_exc.IpmiException:
-                if attempt == attempts - 1:
-                    raise
-                time.sleep(0.5)
-        return None
-
-    def press_power_button(self, index: int, state: str) -> None:
-        """Change a machine's power (``"on"``/``"off"``) over a separate session, as a person
-        at the machine would: the driver's own session is not involved."""
-        self._retried(lambda: self._control(index).set_power(state))
-        deadline = time.monotonic() + 10
-        while self.power_state(index) != state:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"BMC {index} did not reach power {state}")
-            time.sleep(0.05)
-
-    def __enter__(self) -> IPMIEmulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 if __name__ == "__main__":
