@@ -78,6 +78,9 @@ class Settings:
     bmc_attempts: int = 3
     #: Seconds before the first retry of a BMC call; doubled after each failed attempt.
     bmc_retry_interval: float = 0.5
+    #: Seconds a machine may take to reach the power state asked of it (a graceful shutdown
+    #: waits for the operating system), as Ironic's ``power_state_change_timeout``.
+    power_state_change_timeout: float = 60.0
     #: Collect sensor data from each conductor's nodes (beat-driven) and publish it.
     send_sensor_data: bool = False
     send_sensor_data_interval: float = 600.0
@@ -125,6 +128,7 @@ class Settings:
             bmc_timeout=_env_float("BMC_TIMEOUT", 10.0),
             bmc_attempts=max(1, int(_env_float("BMC_ATTEMPTS", 3))),
             bmc_retry_interval=_env_float("BMC_RETRY_INTERVAL", 0.5),
+            power_state_change_timeout=_env_float("POWER_STATE_CHANGE_TIMEOUT", 60.0),
             send_sensor_data=_env_bool("SEND_SENSOR_DATA", "false"),
             send_sensor_data_interval=_env_float("SEND_SENSOR_DATA_INTERVAL", 600.0),
             task_events=_env_bool("TASK_EVENTS", "false"),

@@ -22,6 +22,7 @@ import pytest
 
 from tests import services
 
+pytest_plugins = ["tests.redfish_fixtures"]
 _TMP = Path(tempfile.mkdtemp(prefix="ironworks-tests-"))
 _EMBEDDED: list[object] = []
 

@@ -1,8 +1,8 @@
 """The ``ipmi`` power interface: chassis power through pyghmi, states in Ironic's names.
 
 Every change is followed by reads until the BMC reports the target (a soft power off waits
-for the operating system to shut down), for at most ``settings.bmc_timeout`` seconds per
-step; a machine that does not get there fails the operation. As in Ironic, a reboot is a
+for the operating system to shut down), for at most ``IRONWORKS_POWER_STATE_CHANGE_TIMEOUT``
+seconds per step; a machine that does not get there fails the operation. As in Ironic, a reboot is a
 hard power off then on, and a soft reboot a soft power off (ACPI) then on.
 """
 
@@ -62,7 +62,7 @@ class IPMIPower(PowerInterface):
         return _STATES[steps[-1][1]]
 
     def _wait_for(self, node: NodeView, target: str, wanted: str) -> None:
-        timeout = get_settings().bmc_timeout
+        timeout = get_settings().power_state_change_timeout
         deadline = time.monotonic() + timeout
         while True:
             current = client.run(node, "get power state", _read)

@@ -3,9 +3,10 @@
 A reset only asks the BMC; the system changes state some time later (sushy-tools' fake
 driver: up to 11 s; real servers: seconds). After each reset the interface polls the system's
 ``PowerState`` every :data:`POLL_INTERVAL` seconds until it shows the target, for at most
-``IRONWORKS_BMC_TIMEOUT`` seconds, and returns the state reached; otherwise it fails naming
-the state the system is stuck in. Powering on a system that is on (or off one that is off)
-sends nothing. A reboot of a system that is off powers it on, as Ironic does.
+``IRONWORKS_POWER_STATE_CHANGE_TIMEOUT`` seconds (each read bounded by the BMC timeout), and
+returns the state reached; otherwise it fails naming the state the system is stuck in.
+Powering on a system that is on (or off one that is off) sends nothing. A reboot of a system
+that is off powers it on, as Ironic does.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ class RedfishPower(PowerInterface):
         return self._wait_for(node, operation, awaited)
 
     def _wait_for(self, node: NodeView, operation: str, awaited: str) -> str:
-        timeout = get_settings().bmc_timeout
+        timeout = get_settings().power_state_change_timeout
         deadline = time.monotonic() + timeout
         while True:
             current = client.run(node, "get power state", _settled)
@@ -99,7 +100,7 @@ class RedfishPower(PowerInterface):
                 raise exceptions.DriverOperationFailed(
                     operation=operation,
                     node=node.uuid,
-                    reason=f"the system did not reach {awaited} within {timeout}s "
+                    reason=f"the system did not reach {awaited} within {timeout:g}s "
                     f"(it reports {current or 'a transition'})",
                 )
             time.sleep(POLL_INTERVAL)
