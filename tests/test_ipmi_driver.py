@@ -1,88 +1,25 @@
 """The ``ipmi`` hardware type against real IPMI 2.0 BMCs (``tests/emulators/ipmi_bmc.py``).
 
-The interfaces are called directly, as the conductor calls them: no Celery, no API. One
-emulator process hosts every BMC of this module on its own loopback UDP port; each test
-takes fresh BMCs so none depends on another's leftovers.
+The interfaces are called directly, as the conductor calls them: no Celery, no API. The
+fixtures (one emulator process per module, fresh BMCs per test) are in
+``tests/ipmi_fixtures.py``; ``tests/test_ipmi_failures.py`` has the BMCs that fail.
 """
 
 from __future__ import annotations
 
-import itertools
-import logging
-import os
-import socket
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from app import exceptions, states
-from app.config import get_settings
 from drivers.base import BOOT_DEVICES, BootDevice, InspectResult, NodeView
 from drivers.factory import load_hardware_types
 from drivers.ipmi import IPMIHardware, client
-from tests.emulators import ipmi, ipmi_bmc
+from tests.emulators import ipmi_bmc
 from tests.emulators.ipmi import IPMIEmulator
-
-PASSWORD = "Sup3r-s3cret-pw"
-BMC_COUNT = 40
-CONCURRENT_BMCS = 10
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[IPMIEmulator]:
-    with IPMIEmulator(BMC_COUNT, user="admin", password=PASSWORD) as emu:
-        yield emu
-
-
-_next_bmc = itertools.count()
-
-
-@pytest.fixture
-def bmcs(emulator: IPMIEmulator) -> Callable[[int], list[int]]:
-    """Hands out BMC indexes no other test has used."""
-
-    def take(count: int = 1) -> list[int]:
-        taken = [next(_next_bmc) for _ in range(count)]
-        assert taken[-1] < BMC_COUNT, "raise BMC_COUNT"
-        return taken
-
-    return take
-
-
-@pytest.fixture
-def hw() -> IPMIHardware:
-    return IPMIHardware()
-
-
-def make_node(driver_info: dict[str, Any], **fields: Any) -> NodeView:
-    return NodeView(uuid=str(uuid.uuid4()), driver="ipmi", driver_info=driver_info, **fields)
-
-
-@pytest.fixture
-def node(emulator: IPMIEmulator, bmcs: Callable[[int], list[int]]) -> NodeView:
-    return make_node(emulator.driver_info(bmcs(1)[0]))
-
-
-@pytest.fixture
-def bmc_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
-    """Sets ``IRONWORKS_BMC_*`` for one test; the cached settings follow, then are restored."""
-
-    def configure(**values: float) -> None:
-        for name, value in values.items():
-            monkeypatch.setenv(f"IRONWORKS_BMC_{name.upper()}", str(value))
-        get_settings.cache_clear()
-
-    yield configure
-    get_settings.cache_clear()  # monkeypatch restores the environment after this
-
-
-def index_of(node: NodeView, emulator: IPMIEmulator) -> int:
-    return emulator.ports.index(node.driver_info["ipmi_port"])
+from tests.ipmi_fixtures import PASSWORD, index_of, make_node
 
 
 # -- the hardware type and validation ---------------------------------------------------------
@@ -311,180 +248,3 @@ def test_inspect_records_what_ipmi_knows(hw: IPMIHardware, node: NodeView) -> No
     assert isinstance(again, InspectResult)
     assert again.properties["boot_mode"] == "bios"
     assert again.properties["system_uuid"] == props["system_uuid"]
-
-
-# -- failures ---------------------------------------------------------------------------------
-@pytest.fixture
-def garbage_server() -> Iterator[int]:
-    """A UDP port on loopback that answers every datagram with random bytes."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(0.1)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                _, peer = sock.recvfrom(2048)
-            except TimeoutError:
-                continue
-            sock.sendto(os.urandom(48), peer)
-
-    thread = threading.Thread(target=serve, name="garbage-bmc", daemon=True)
-    thread.start()
-    yield int(sock.getsockname()[1])
-    stop.set()
-    thread.join()
-    sock.close()
-
-
-def _retries(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.name == "drivers.bmc" and "retrying" in r.message]
-
-
-def test_silent_bmc_times_out_in_bounded_time(
-    hw: IPMIHardware, bmc_settings: Any, caplog: pytest.LogCaptureFixture
-) -> None:
-    bmc_settings(timeout=1, attempts=2, retry_interval=0.1)
-    port = ipmi.free_udp_ports(1)[0]  # nothing listens there
-    node = make_node({"ipmi_address": "127.0.0.1", "ipmi_port": port, "ipmi_password": PASSWORD})
-    started = time.monotonic()
-    with caplog.at_level(logging.DEBUG), pytest.raises(exceptions.BMCTimeout) as caught:
-        hw.power.get_power_state(node)
-    elapsed = time.monotonic() - started
-    # two attempts of at most bmc_timeout + the probe, one backoff in between
-    assert elapsed < 2 * (1 + client.PROBE_TIMEOUT) + 0.1 + 1.0, elapsed
-    assert elapsed >= 1.0
-    message = str(caught.value)
-    assert f"127.0.0.1:{port}" in message and node.uuid in message
-    assert "2 attempts" in message
-    assert len(_retries(caplog)) == 1
-    assert all(PASSWORD not in record.getMessage() for record in caplog.records)
-
-
-def test_wrong_password_fails_fast_without_retry_or_leak(
-    hw: IPMIHardware,
-    emulator: IPMIEmulator,
-    node: NodeView,
-    bmc_settings: Any,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    bmc_settings(timeout=3, attempts=3, retry_interval=0.1)
-    wrong = "Wr0ng-passw0rd"
-    bad = make_node(emulator.driver_info(index_of(node, emulator), ipmi_password=wrong))
-    for _ in range(2):  # twice: a failed login must not be handed back from pyghmi's cache
-        started = time.monotonic()
-        with caplog.at_level(logging.DEBUG), pytest.raises(exceptions.BMCAuthFailed) as caught:
-            hw.power.set_power_state(bad, states.POWER_ON)
-        # One login, refused: normally well under a second. Rarely (about 1 run in 10)
-        # pyghmi reports that refusal only after its login timed out once, and the timeout
-        # is retried; the answer is still BMCAuthFailed, within one timeout + one retry.
-        assert time.monotonic() - started < 3 + client.PROBE_TIMEOUT + 1.5
-        text = f"{caught.value} {caught.value.kwargs!r}"
-        assert wrong not in text and PASSWORD not in text
-        assert "refused the credentials" in str(caught.value)
-    assert len(_retries(caplog)) <= 1  # see above: a refusal itself is never retried
-    for record in caplog.records:
-        assert wrong not in record.getMessage() and PASSWORD not in record.getMessage()
-    # a good call after the bad ones still works, on the same BMC
-    assert hw.power.set_power_state(node, states.POWER_ON) == states.POWER_ON
-    assert hw.power.get_power_state(node) == states.POWER_ON
-    # ...and a bad one after a good one still fails
-    with pytest.raises(exceptions.BMCAuthFailed):
-        hw.power.get_power_state(bad)
-
-
-def test_unknown_user_is_refused(hw: IPMIHardware, emulator: IPMIEmulator, bmcs: Any) -> None:
-    node = make_node(emulator.driver_info(bmcs(1)[0], ipmi_username="intruder"))
-    with pytest.raises(exceptions.BMCAuthFailed):
-        hw.management.get_boot_device(node)
-
-
-def test_a_restarted_bmc_is_reached_again(hw: IPMIHardware, bmc_settings: Any) -> None:
-    """A BMC that restarts forgets the driver's session; pyghmi alone would keep handing that
-    session back for 20-30 s. Calls meanwhile time out in bounded time, and once the BMC is
-    back the driver drops the dead session after one timed-out attempt and logs in again."""
-    with IPMIEmulator(1, password=PASSWORD) as first:
-        node = make_node(first.driver_info())
-        assert hw.power.set_power_state(node, states.POWER_ON) == states.POWER_ON
-    bmc_settings(timeout=1, attempts=1)
-    started = time.monotonic()
-    with pytest.raises(exceptions.BMCTimeout):
-        hw.power.get_power_state(node)
-    assert time.monotonic() - started < 1 + client.PROBE_TIMEOUT + 0.5
-    bmc_settings(timeout=2, attempts=3, retry_interval=0.1)
-    with IPMIEmulator(password=PASSWORD, ports=first.ports) as second:
-        assert hw.power.get_power_state(node) == states.POWER_OFF  # a new machine: off
-        assert hw.power.set_power_state(node, states.POWER_ON) == states.POWER_ON
-    # a quick restart between two calls: the driver's next call meets its session dead
-    with IPMIEmulator(password=PASSWORD, ports=second.ports):
-        started = time.monotonic()
-        assert hw.power.get_power_state(node) == states.POWER_OFF
-        elapsed = time.monotonic() - started
-        print(f"\nIPMI BMC restart: reached again after {elapsed:.1f} s")
-        assert elapsed < 2 + client.PROBE_TIMEOUT + 1.5  # one timed-out attempt, one login
-        assert hw.power.get_power_state(node) == states.POWER_OFF  # and stays reachable
-
-
-def test_garbage_answers_are_a_protocol_error(
-    hw: IPMIHardware, garbage_server: int, bmc_settings: Any, caplog: pytest.LogCaptureFixture
-) -> None:
-    bmc_settings(timeout=1, attempts=3, retry_interval=0.1)
-    node = make_node({"ipmi_address": "127.0.0.1", "ipmi_port": garbage_server})
-    started = time.monotonic()
-    with caplog.at_level(logging.WARNING), pytest.raises(exceptions.BMCProtocolError) as caught:
-        hw.power.get_power_state(node)
-    assert time.monotonic() - started < 1 + client.PROBE_TIMEOUT + 1.0
-    assert "not valid IPMI" in str(caught.value)
-    assert "not RMCP" in str(caught.value)
-    assert _retries(caplog) == []  # garbage is not retried
-
-
-# -- concurrency ------------------------------------------------------------------------------
-def test_many_bmcs_at_once(hw: IPMIHardware, emulator: IPMIEmulator, bmcs: Any) -> None:
-    nodes = [make_node(emulator.driver_info(index)) for index in bmcs(CONCURRENT_BMCS)]
-    barrier = threading.Barrier(CONCURRENT_BMCS)
-
-    def drive(node: NodeView) -> tuple[str, float]:
-        barrier.wait()
-        assert hw.power.set_power_state(node, states.POWER_ON) == states.POWER_ON
-        hw.management.set_boot_device(node, "pxe", persistent=True)
-        assert hw.power.set_power_state(node, states.REBOOT) == states.POWER_ON
-        started = time.perf_counter()
-        state = hw.power.get_power_state(node)
-        return state, time.perf_counter() - started
-
-    with ThreadPoolExecutor(CONCURRENT_BMCS) as pool:
-        results = list(pool.map(drive, nodes))
-    assert [state for state, _ in results] == [states.POWER_ON] * CONCURRENT_BMCS
-    slowest = max(elapsed for _, elapsed in results)
-    print(f"\n{CONCURRENT_BMCS} BMCs at once: slowest power-state read {slowest * 1000:.1f} ms")
-    for node in nodes:
-        assert hw.management.get_boot_device(node) == BootDevice("pxe", True)
-
-    # the same BMC from many threads at once, including its first login
-    shared = make_node(emulator.driver_info(bmcs(1)[0]))
-    with ThreadPoolExecutor(CONCURRENT_BMCS) as pool:
-        reads = list(pool.map(lambda _: hw.power.get_power_state(shared), range(30)))
-    assert reads == [states.POWER_OFF] * 30
-
-
-def test_classify_sorts_pyghmi_errors() -> None:
-    from pyghmi import exceptions as pyghmi_exc
-
-    cases: dict[BaseException, str | None] = {
-        pyghmi_exc.IpmiException(None): "timeout",
-        pyghmi_exc.IpmiException("timeout", 0xFFFF): "timeout",
-        pyghmi_exc.IpmiException("Session no longer connected"): "timeout",
-        pyghmi_exc.IpmiException("Node busy", 0xC0): "timeout",
-        pyghmi_exc.IpmiException("Incorrect password provided"): "auth",
-        pyghmi_exc.IpmiException("Unauthorized name in RAKP2"): "auth",
-        pyghmi_exc.IpmiException("Invalid command", 0xC1): "protocol",
-        pyghmi_exc.BmcErrorException("Incorrect SDR record id from BMC"): "protocol",
-        client.NoAnswer("no answer"): "timeout",
-        client.NotIPMI("garbage"): "protocol",
-        socket.gaierror("Name or service not known"): "timeout",
-        ValueError("a bug of ours"): None,
-        exceptions.InvalidParameterValue(reason="x"): None,
-    }
-    assert {exc: client.classify(exc) for exc in cases} == cases
