@@ -10,11 +10,15 @@
     │   ├── InvalidStateRequested
     │   ├── UnsupportedDriverInterface
     │   └── UnknownDriver
+    ├── NotAuthorized (401; the API adds WWW-Authenticate)
+    ├── Forbidden (403)
     ├── NotFound (404)
     │   ├── NodeNotFound
     │   ├── PortNotFound
     │   └── ConductorNotFound
     ├── NotAcceptable (406)
+    ├── RequestTooLarge (413)
+    ├── UnsupportedMediaType (415)
     ├── Conflict (409)
     │   ├── NodeLocked
     │   │   └── LockLost
@@ -93,6 +97,20 @@ class UnknownDriver(Invalid):
     message = "No live conductor supports driver {driver!r}; known drivers: {known}"
 
 
+class NotAuthorized(IronworksError):
+    """Missing or wrong credentials; the message never says whether the user exists."""
+
+    code = 401
+    message = "Authentication required: {reason}"
+
+
+class Forbidden(IronworksError):
+    """Known caller, but its role does not allow the request."""
+
+    code = 403
+    message = "Forbidden: {reason}"
+
+
 class NotFound(IronworksError):
     code = 404
     message = "Resource could not be found."
@@ -113,6 +131,16 @@ class ConductorNotFound(NotFound):
 class NotAcceptable(IronworksError):
     code = 406
     message = "{reason}"
+
+
+class RequestTooLarge(IronworksError):
+    code = 413
+    message = "The request body is larger than the limit of {limit} bytes."
+
+
+class UnsupportedMediaType(IronworksError):
+    code = 415
+    message = "Unsupported Content-Type {content_type!r}; send the body as application/json"
 
 
 class Conflict(IronworksError):

@@ -4,14 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_restx import Namespace, Resource
+from flask_restx import Namespace, Resource, fields
 
 from app import exceptions
-from app.api import drivers_cache
+from app.api import drivers_cache, schemas
 from app.api.utils import resource_links
 from app.hash_ring import get_ring_manager
 
 ns = Namespace("drivers", description="Hardware types", path="/drivers")
+driver_model = ns.model(
+    "Driver",
+    {
+        "name": fields.String(required=True),
+        "hosts": fields.List(fields.String, required=True),
+        "type": fields.String(),
+        "links": schemas.links(),
+        "properties": schemas.links("The driver's properties"),
+    },
+)
+driver_list = ns.model(
+    "DriverList", {"drivers": fields.List(fields.Nested(driver_model), required=True)}
+)
+schemas.register(ns, schemas.DRIVER_PROPERTIES)
 
 
 def _hosts_by_driver() -> dict[str, set[str]]:
@@ -32,7 +46,9 @@ def driver_view(name: str, hosts: set[str]) -> dict[str, Any]:
 
 
 @ns.route("")
+@schemas.documented(ns)
 class DriverCollection(Resource):
+    @ns.response(200, "The hardware types", driver_list)
     def get(self) -> dict[str, Any]:
         """List hardware types that at least one live conductor has loaded."""
         hosts = _hosts_by_driver()
@@ -40,7 +56,9 @@ class DriverCollection(Resource):
 
 
 @ns.route("/<string:name>")
+@schemas.documented(ns, 404)
 class DriverItem(Resource):
+    @ns.response(200, "The hardware type", driver_model)
     def get(self, name: str) -> dict[str, Any]:
         """Show one hardware type."""
         hosts = _hosts_by_driver()
@@ -50,7 +68,9 @@ class DriverItem(Resource):
 
 
 @ns.route("/<string:name>/properties")
+@schemas.documented(ns, 404)
 class DriverProperties(Resource):
+    @ns.response(200, "driver_info keys and their descriptions", schemas.DRIVER_PROPERTIES)
     def get(self, name: str) -> dict[str, str]:
         """The ``driver_info`` keys the hardware type reads, with descriptions."""
         return drivers_cache.properties(name)

@@ -8,30 +8,34 @@ from flask import Response, request
 from flask_restx import Resource, fields
 
 from app import exceptions, states
-from app.api import drivers_cache, node_views
+from app.api import drivers_cache, node_views, schemas
 from app.api.nodes import ns
 from app.api.utils import iso, json_body
 from app.db import nodes as node_db
 from app.db import sensors as sensor_db
 from app.rpcapi import ConductorAPI
+from app.state_machine import VERB_EVENTS
 
 power_request = ns.model(
     "PowerRequest",
     {
         "target": fields.String(required=True, enum=list(states.POWER_TARGETS)),
-        "timeout": fields.Integer(description="Seconds to wait for the BMC (optional)"),
+        "timeout": fields.Integer(description="Seconds to wait for the BMC (optional)", min=1),
     },
 )
 provision_request = ns.model(
     "ProvisionRequest",
     {
-        "target": fields.String(required=True, example="active"),
-        "configdrive": fields.Raw(description="For active/rebuild: string or object"),
-        "clean_steps": fields.Raw(description="For clean: [{interface, step, args}]"),
+        "target": fields.String(required=True, example="active", enum=sorted(VERB_EVENTS)),
+        "configdrive": schemas.AnyValue(description="For active/rebuild: string or object"),
+        "clean_steps": fields.List(fields.Raw, description="For clean: [{interface, step, args}]"),
         "rescue_password": fields.String(description="For rescue"),
     },
 )
-maintenance_request = ns.model("MaintenanceRequest", {"reason": fields.String()})
+_MAX_REASON = 4096
+maintenance_request = ns.model(
+    "MaintenanceRequest", {"reason": fields.String(max_length=_MAX_REASON)}
+)
 
 #: Verbs refused while a node is in maintenance (Ironic's rule: no new work on it).
 _BLOCKED_IN_MAINTENANCE = (
@@ -47,22 +51,28 @@ _BLOCKED_IN_MAINTENANCE = (
 )
 
 
+_LOCATION = {"Location": "The node's states, to poll"}
+
+
 def _accepted(uuid: str) -> Response:
     location = request.host_url.rstrip("/") + f"/v1/nodes/{uuid}/states"
     return Response(status=202, headers={"Location": location})
 
 
 @ns.route("/<string:ident>/states")
+@schemas.documented(ns, 404)
 class NodeStates(Resource):
+    @ns.response(200, "The node's states", schemas.NODE_STATES)
     def get(self, ident: str) -> dict[str, Any]:
         """Power and provision state of a node."""
         return node_views.node_states(node_db.get(ident))
 
 
 @ns.route("/<string:ident>/states/power")
+@schemas.documented(ns, 404, 409, *schemas.BODY_ERRORS)
 class NodePower(Resource):
     @ns.expect(power_request, validate=False)
-    @ns.response(202, "Accepted; poll the node's states")
+    @ns.response(202, "Accepted; poll the node's states", headers=_LOCATION)
     def put(self, ident: str) -> Response:
         """Request a power state change (asynchronous)."""
         body = json_body()
@@ -72,7 +82,9 @@ class NodePower(Resource):
                 target=target, allowed=", ".join(states.POWER_TARGETS)
             )
         timeout = body.get("timeout")
-        if timeout is not None and (not isinstance(timeout, int) or timeout < 1):
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 1
+        ):
             raise exceptions.InvalidParameterValue(reason="timeout must be a positive integer")
         return _accepted(ConductorAPI().change_power_state(ident, target))
 
@@ -131,9 +143,10 @@ def _provision_inputs(
 
 
 @ns.route("/<string:ident>/states/provision")
+@schemas.documented(ns, 404, 409, *schemas.BODY_ERRORS)
 class NodeProvision(Resource):
     @ns.expect(provision_request, validate=False)
-    @ns.response(202, "Accepted; poll the node's states")
+    @ns.response(202, "Accepted; poll the node's states", headers=_LOCATION)
     def put(self, ident: str) -> Response:
         """Request a provisioning action: manage, provide, inspect, active, rebuild, ..."""
         body = json_body()
@@ -150,15 +163,18 @@ class NodeProvision(Resource):
 
 
 @ns.route("/<string:ident>/maintenance")
+@schemas.documented(ns, 404)
 class NodeMaintenance(Resource):
     @ns.expect(maintenance_request, validate=False)
     @ns.response(202, "Maintenance set")
+    @schemas.documented(ns, *schemas.BODY_ERRORS)
     def put(self, ident: str) -> Response:
         """Put a node in maintenance, with an optional reason."""
-        body = request.get_json(force=True, silent=True) if request.data else {}
-        reason = (body or {}).get("reason") if isinstance(body, dict) else None
-        if reason is not None and not isinstance(reason, str):
-            raise exceptions.InvalidParameterValue(reason="reason must be a string")
+        reason = json_body(optional=True).get("reason")
+        if reason is not None and (not isinstance(reason, str) or len(reason) > _MAX_REASON):
+            raise exceptions.InvalidParameterValue(
+                reason=f"reason must be a string of at most {_MAX_REASON} characters"
+            )
         _set_maintenance(ident, True, reason)
         return Response(status=202)
 
@@ -178,14 +194,18 @@ def _set_maintenance(ident: str, on: bool, reason: str | None) -> None:
 
 
 @ns.route("/<string:ident>/validate")
+@schemas.documented(ns, 404)
 class NodeValidate(Resource):
+    @ns.response(200, "Each interface's validation", schemas.NODE_VALIDATE)
     def get(self, ident: str) -> dict[str, Any]:
         """Validate each of the node's interfaces (no hardware is contacted)."""
         return drivers_cache.validate(node_db.get(ident))
 
 
 @ns.route("/<string:ident>/history")
+@schemas.documented(ns, 404)
 class NodeHistory(Resource):
+    @ns.response(200, "The node's events", schemas.NODE_HISTORY)
     def get(self, ident: str) -> dict[str, Any]:
         """The node's event log, oldest first."""
         rows = node_db.history(ident)
@@ -206,7 +226,9 @@ class NodeHistory(Resource):
 
 
 @ns.route("/<string:ident>/sensors")
+@schemas.documented(ns, 404)
 class NodeSensors(Resource):
+    @ns.response(200, "The latest readings", schemas.NODE_SENSORS)
     def get(self, ident: str) -> dict[str, Any]:
         """The node's latest sensor readings, as its conductor last collected them
         (``IRONWORKS_SEND_SENSOR_DATA``); empty until the first collection."""

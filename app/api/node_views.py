@@ -34,7 +34,7 @@ LIST_FIELDS = ("uuid", "name", "instance_uuid", "power_state", "provision_state"
 def _check_name(name: Any) -> str | None:
     if name is None:
         return None
-    if not isinstance(name, str) or not _NAME_RE.match(name) or len(name) > 255:
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name) or len(name) > 255:
         raise exceptions.InvalidParameterValue(
             reason=f"name {name!r} is invalid: use 1-255 of the characters A-Z a-z 0-9 - . _ ~"
         )

@@ -9,7 +9,7 @@ from flask import Response, request
 from flask_restx import Namespace, Resource, fields
 
 from app import exceptions, states
-from app.api import node_views
+from app.api import inputs, node_views, schemas
 from app.api.utils import (
     bool_arg,
     field_names,
@@ -23,37 +23,63 @@ from app.db.models import Node
 from app.hash_ring import get_ring_manager
 
 ns = Namespace("nodes", description="Bare-metal nodes", path="/nodes")
+_FILTERS = ("provision_state", "driver", "resource_class", "conductor_group", "owner", "lessee")
 
 node_create = ns.model(
     "NodeCreate",
     {
-        "driver": fields.String(required=True, example="fake-hardware"),
-        "name": fields.String(description="Unique logical name (RFC 3986 unreserved)"),
-        "uuid": fields.String(description="Optional UUID; generated when absent"),
+        "driver": fields.String(required=True, example="fake-hardware", max_length=255),
+        "name": fields.String(
+            description="Unique logical name (RFC 3986 unreserved), not a UUID",
+            pattern=r"^[A-Za-z0-9\-._~]{1,255}$",
+        ),
+        "uuid": fields.String(description="Optional UUID; generated when absent", format="uuid"),
         "driver_info": fields.Raw(description="Driver parameters (secrets masked on read)"),
         "properties": fields.Raw(),
         "extra": fields.Raw(),
         "instance_info": fields.Raw(),
-        "instance_uuid": fields.String(),
-        "conductor_group": fields.String(),
-        "resource_class": fields.String(),
-        "description": fields.String(),
-        "owner": fields.String(),
-        "lessee": fields.String(),
+        "instance_uuid": fields.String(format="uuid"),
+        "conductor_group": fields.String(max_length=255),
+        "resource_class": fields.String(max_length=80),
+        "description": fields.String(max_length=4096),
+        "owner": fields.String(max_length=255),
+        "lessee": fields.String(max_length=255),
         "network_interface": fields.String(),
         "storage_interface": fields.String(),
     },
+    strict=True,
 )
 patch_op = ns.model(
     "PatchOperation",
     {
-        "op": fields.String(required=True, enum=["add", "replace", "remove", "test"]),
+        "op": fields.String(
+            required=True, enum=["add", "replace", "remove", "move", "copy", "test"]
+        ),
         "path": fields.String(required=True, example="/extra/rack"),
-        "value": fields.Raw(),
+        "from": fields.String(description="For move and copy"),
+        "value": schemas.AnyValue(),
     },
 )
-
-_FILTERS = ("provision_state", "driver", "resource_class", "conductor_group", "owner", "lessee")
+schemas.register(
+    ns,
+    schemas.NODE,
+    schemas.NODE_LIST,
+    schemas.NODE_STATES,
+    schemas.NODE_VALIDATE,
+    schemas.EVENT,
+    schemas.NODE_HISTORY,
+    schemas.NODE_SENSORS,
+)
+_LIST_QUERY = {
+    **schemas.LIST_QUERY,
+    **schemas.query(
+        sort_key=("string", "Field to sort on"),
+        sort_dir=("string", "asc or desc"),
+        maintenance=("boolean", "Only nodes in (or out of) maintenance"),
+        associated=("boolean", "Only nodes with (or without) an instance"),
+        **{name: ("string", f"Only nodes with this {name}") for name in _FILTERS},
+    ),
+}
 
 
 def owner_of(node: Node, unserved: set[tuple[str, str]] | None = None) -> str | None:
@@ -134,13 +160,17 @@ def _list(detail: bool) -> dict[str, Any]:
 
 
 @ns.route("")
+@schemas.documented(ns)
 class NodeCollection(Resource):
+    @ns.doc(params=_LIST_QUERY)
+    @ns.response(200, "The nodes (a summary of each unless detail or fields)", schemas.NODE_LIST)
     def get(self) -> dict[str, Any]:
         """List nodes (``limit``, ``marker``, ``sort_key``, ``sort_dir``, ``fields``, filters)."""
         return _list(detail=bool_arg("detail") or False)
 
     @ns.expect(node_create, validate=False)
-    @ns.response(201, "Node created")
+    @ns.response(201, "Node created", schemas.NODE, headers={"Location": "The node's URL"})
+    @schemas.documented(ns, 409, *schemas.BODY_ERRORS)
     def post(self) -> tuple[dict[str, Any], int, dict[str, str]]:
         """Enroll a node."""
         values = node_views.validate_create(json_body())
@@ -151,24 +181,18 @@ class NodeCollection(Resource):
 
 
 @ns.route("/detail")
+@schemas.documented(ns)
 class NodeDetailCollection(Resource):
+    @ns.doc(params={k: v for k, v in _LIST_QUERY.items() if k not in ("fields", "detail")})
+    @ns.response(200, "The nodes with every field", schemas.NODE_LIST)
     def get(self) -> dict[str, Any]:
         """List nodes with every field."""
         return _list(detail=True)
 
 
-def apply_patch(node: Node, patch: Any) -> dict[str, Any]:
-    """Apply an RFC 6902 patch to the node's writable fields; returns the changed values."""
-    if not isinstance(patch, list) or not patch:
-        raise exceptions.Invalid(reason="the body must be a non-empty JSON Patch list")
-    for op in patch:
-        if not isinstance(op, dict) or not isinstance(op.get("path"), str):
-            raise exceptions.Invalid(reason=f"malformed patch operation: {op!r}")
-        field = op["path"].lstrip("/").split("/")[0]
-        if field not in node_views.WRITABLE:
-            raise exceptions.InvalidParameterValue(
-                reason=f"'/{field}' cannot be changed with PATCH (read-only or unknown field)"
-            )
+def apply_patch(node: Node, patch: list[dict[str, Any]]) -> dict[str, Any]:
+    """Apply an RFC 6902 patch (paths already checked by :func:`inputs.read_patch`) to the
+    node's writable fields; returns the changed values."""
     doc = node_views.patchable(node)
     try:
         patched = jsonpatch.apply_patch(doc, patch)
@@ -180,15 +204,20 @@ def apply_patch(node: Node, patch: Any) -> dict[str, Any]:
 
 @ns.route("/<string:ident>")
 @ns.param("ident", "Node UUID or name")
+@schemas.documented(ns, 404)
 class NodeItem(Resource):
+    @ns.doc(params={"fields": schemas.LIST_QUERY["fields"]})
+    @ns.response(200, "The node", schemas.NODE)
     def get(self, ident: str) -> dict[str, Any]:
         """Show one node (``fields`` selects fields)."""
         return show(node_db.get(ident))
 
     @ns.expect([patch_op], validate=False)
+    @ns.response(200, "The updated node", schemas.NODE)
+    @schemas.documented(ns, 409, *schemas.BODY_ERRORS)
     def patch(self, ident: str) -> dict[str, Any]:
         """Update a node with a JSON Patch (RFC 6902) of its writable fields."""
-        patch = request.get_json(force=True, silent=True)
+        patch = inputs.read_patch(node_views.WRITABLE)
         node = node_db.get(ident)
         values = apply_patch(node, patch)
         if "driver" in values:
@@ -198,6 +227,7 @@ class NodeItem(Resource):
         return node_views.node_detail(node, owner_of(node))
 
     @ns.response(204, "Node deleted")
+    @schemas.documented(ns, 409)
     def delete(self, ident: str) -> Response:
         """Delete a node (unlocked, in a state that allows it)."""
         node_db.destroy(ident, states.DELETE_ALLOWED_STATES)

@@ -10,7 +10,7 @@ from flask import Response, request
 from flask_restx import Namespace, Resource, fields
 
 from app import exceptions
-from app.api import nodes
+from app.api import inputs, nodes, schemas
 from app.api.utils import (
     bool_arg,
     check_uuid,
@@ -30,15 +30,52 @@ ns = Namespace("ports", description="Network ports of nodes", path="/ports")
 port_create = ns.model(
     "PortCreate",
     {
-        "address": fields.String(required=True, example="52:54:00:12:34:56"),
-        "node_uuid": fields.String(required=True),
-        "uuid": fields.String(),
+        "address": fields.String(
+            required=True,
+            example="52:54:00:12:34:56",
+            pattern=r"^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$",
+        ),
+        "node_uuid": fields.String(required=True, description="The node's UUID or name"),
+        "uuid": fields.String(format="uuid"),
         "extra": fields.Raw(),
         "local_link_connection": fields.Raw(),
         "pxe_enabled": fields.Boolean(),
-        "physical_network": fields.String(),
+        "physical_network": fields.String(max_length=64),
+    },
+    strict=True,
+)
+port_model = ns.model(
+    "Port",
+    {
+        "uuid": fields.String(required=True),
+        "address": fields.String(required=True),
+        "links": schemas.links(),
+        "node_uuid": fields.String(),
+        "extra": fields.Raw(),
+        "local_link_connection": fields.Raw(),
+        "pxe_enabled": fields.Boolean(),
+        "physical_network": schemas.NullableString(),
+        "internal_info": fields.Raw(),
+        "is_smartnic": fields.Boolean(),
+        "portgroup_uuid": schemas.NullableString(),
+        "name": schemas.NullableString(),
+        "created_at": schemas.NullableString(),
+        "updated_at": schemas.NullableString(),
     },
 )
+port_list = ns.model(
+    "PortList",
+    {"ports": fields.List(fields.Nested(port_model), required=True), "next": fields.String()},
+)
+schemas.register(ns)
+_LIST_QUERY = {
+    **schemas.LIST_QUERY,
+    **schemas.query(
+        node=("string", "Only the ports of this node (UUID or name)"),
+        node_uuid=("string", "Only the ports of this node"),
+        address=("string", "Only the port with this MAC address"),
+    ),
+}
 
 _MAC_RE = re.compile(r"^([0-9a-f]{2}[:-]){5}[0-9a-f]{2}$")
 WRITABLE = frozenset(
@@ -47,7 +84,7 @@ WRITABLE = frozenset(
 
 
 def check_mac(value: Any) -> str:
-    if not isinstance(value, str) or not _MAC_RE.match(value.lower()):
+    if not isinstance(value, str) or not _MAC_RE.fullmatch(value.lower()):
         raise exceptions.InvalidParameterValue(reason=f"{value!r} is not a valid MAC address")
     return value.lower().replace("-", ":")
 
@@ -127,13 +164,18 @@ def _node_filter() -> str | None:
 
 
 @ns.route("")
+@schemas.documented(ns)
 class PortCollection(Resource):
+    @ns.doc(params=_LIST_QUERY)
+    @ns.response(200, "The ports", port_list)
+    @schemas.documented(ns, 404)
     def get(self) -> dict[str, Any]:
         """List ports (filters ``node``, ``node_uuid``, ``address``; ``detail``, ``fields``)."""
         return list_ports(_node_filter(), bool_arg("detail") or False, "ports")
 
     @ns.expect(port_create, validate=False)
-    @ns.response(201, "Port created")
+    @ns.response(201, "Port created", port_model, headers={"Location": "The port's URL"})
+    @schemas.documented(ns, 404, 409, *schemas.BODY_ERRORS)
     def post(self) -> tuple[dict[str, Any], int, dict[str, str]]:
         """Create a port on a node; the MAC address must be unique."""
         values = _check(json_body(), WRITABLE | {"uuid"})
@@ -148,26 +190,32 @@ class PortCollection(Resource):
 
 
 @ns.route("/detail")
+@schemas.documented(ns, 404)
 class PortDetailCollection(Resource):
+    @ns.doc(params={k: v for k, v in _LIST_QUERY.items() if k not in ("fields", "detail")})
+    @ns.response(200, "The ports with every field", port_list)
     def get(self) -> dict[str, Any]:
         """List ports with every field."""
         return list_ports(_node_filter(), True, "ports/detail")
 
 
 @ns.route("/<string:uuid>")
+@schemas.documented(ns, 404)
 class PortItem(Resource):
+    @ns.doc(params={"fields": schemas.LIST_QUERY["fields"]})
+    @ns.response(200, "The port", port_model)
     def get(self, uuid: str) -> dict[str, Any]:
         """Show one port."""
         port, node_uuid = port_db.get(uuid)
         return select_fields(port_view(port, node_uuid), request.args.get("fields"))
 
     @ns.expect([nodes.patch_op], validate=False)
+    @ns.response(200, "The updated port", port_model)
+    @schemas.documented(ns, 409, *schemas.BODY_ERRORS)
     def patch(self, uuid: str) -> dict[str, Any]:
         """Update a port with a JSON Patch."""
+        patch = inputs.read_patch(WRITABLE)
         port, node_uuid = port_db.get(uuid)
-        patch = request.get_json(force=True, silent=True)
-        if not isinstance(patch, list) or not patch:
-            raise exceptions.Invalid(reason="the body must be a non-empty JSON Patch list")
         doc = {k: v for k, v in port_view(port, node_uuid).items() if k in WRITABLE}
         try:
             patched = jsonpatch.apply_patch(doc, patch)
@@ -189,7 +237,10 @@ class PortItem(Resource):
 
 
 @nodes.ns.route("/<string:ident>/ports")
+@schemas.documented(nodes.ns, 404)
 class NodePorts(Resource):
+    @nodes.ns.doc(params={k: v for k, v in _LIST_QUERY.items() if k in schemas.LIST_QUERY})
+    @nodes.ns.response(200, "The node's ports", port_list)
     def get(self, ident: str) -> dict[str, Any]:
         """The node's ports."""
         uuid = node_db.get(ident).uuid
@@ -197,7 +248,10 @@ class NodePorts(Resource):
 
 
 @nodes.ns.route("/<string:ident>/ports/detail")
+@schemas.documented(nodes.ns, 404)
 class NodePortsDetail(Resource):
+    @nodes.ns.doc(params=schemas.query(limit=("integer", "Page size"), marker=("string", "")))
+    @nodes.ns.response(200, "The node's ports with every field", port_list)
     def get(self, ident: str) -> dict[str, Any]:
         """The node's ports with every field."""
         uuid = node_db.get(ident).uuid

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from flask import request
 
 from app import exceptions
+from app.api import inputs
 from app.api.versions import link
 
 MAX_LIMIT = 1000
@@ -27,13 +28,14 @@ _SECRET_HINTS = (
 )
 
 
-def json_body() -> dict[str, Any]:
-    """The request's JSON object, or a 400 that says what is wrong with it."""
-    if not request.data:
-        raise exceptions.Invalid(reason="the request body is empty; expected a JSON object")
-    body = request.get_json(force=True, silent=True)
+def json_body(optional: bool = False) -> dict[str, Any]:
+    """The request's JSON object (``{}`` for no body when ``optional``), or a 4xx that says
+    what is wrong with it (:func:`app.api.inputs.read_json`)."""
+    body = inputs.read_json()
+    if body is None and optional:
+        return {}
     if body is None:
-        raise exceptions.Invalid(reason="the request body is not valid JSON")
+        raise exceptions.Invalid(reason="the request body is empty; expected a JSON object")
     if not isinstance(body, dict):
         raise exceptions.Invalid(reason="the request body must be a JSON object")
     return body
