@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -64,6 +65,9 @@ def start_embedded_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
 class Process:
     """A subprocess with its output in a log file the test can read."""
 
+    #: A conductor's Prometheus port (``start_conductor``); None for other processes.
+    metrics_port: int | None = None
+
     def __init__(self, name: str, argv: list[str], logdir: Path, env: dict[str, str]) -> None:
         self.name = name
         self.log_path = logdir / f"{name}.log"
@@ -97,6 +101,8 @@ def celery_argv(*args: str) -> list[str]:
 
 
 def start_conductor(name: str, logdir: Path, env: dict[str, str] | None = None) -> Process:
+    """A ``celery worker`` conductor serving its metrics on a free port (``.metrics_port``)."""
+    port = free_port()
     argv = celery_argv(
         "worker",
         "-n",
@@ -110,7 +116,10 @@ def start_conductor(name: str, logdir: Path, env: dict[str, str] | None = None) 
         "--without-mingle",
         "--without-gossip",
     )
-    return Process(name.replace("@", "_"), argv, logdir, {**os.environ, **(env or {})})
+    env = {**os.environ, "IRONWORKS_CONDUCTOR_METRICS_PORT": str(port), **(env or {})}
+    process = Process(name.replace("@", "_"), argv, logdir, env)
+    process.metrics_port = int(env["IRONWORKS_CONDUCTOR_METRICS_PORT"]) or None
+    return process
 
 
 def start_beat(logdir: Path) -> Process:
@@ -118,20 +127,45 @@ def start_beat(logdir: Path) -> Process:
     return Process("beat", argv, logdir, dict(os.environ))
 
 
-class LiveAPI:
-    """The Flask app served over real HTTP in a background thread."""
+def start_api_process(port: int, logdir: Path, env: dict[str, str]) -> Process:
+    """The API under gunicorn, as the Procfile runs it, with ``env`` over the test settings."""
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
+    argv = [gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4"]
+    argv += ["--access-logfile", "-", "app.wsgi:app"]
+    return Process(f"api-{port}", argv, logdir, {**os.environ, **env})
 
-    def __init__(self) -> None:
+
+class LiveAPI:
+    """The Flask app served over real HTTP: in a background thread with the test settings,
+    or, given ``env`` (settings the test process does not have, e.g. auth), as a gunicorn
+    process whose output is in ``self.process.log()``."""
+
+    def __init__(self, env: dict[str, str] | None = None, logdir: Path | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.http = requests.Session()
+        self.process: Process | None = None
+        if env is not None:
+            logdir = logdir or Path(tempfile.mkdtemp(prefix="ironworks-api-"))
+            self.process = start_api_process(self.port, logdir, env)
+            wait_for(self._serving, 60, f"the API process ({self.process.log_path})", 0.2)
+            return
         from werkzeug.serving import make_server
 
         from app.api import create_app
 
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self._server = make_server("127.0.0.1", self.port, create_app(), threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
-        self.http = requests.Session()
+
+    def _serving(self) -> bool:
+        assert self.process is not None
+        if self.process.proc.poll() is not None:
+            raise AssertionError(f"the API process exited:\n{self.process.log()}")
+        try:
+            return self.http.get(self.url + "/", timeout=2).status_code == 200
+        except requests.ConnectionError:
+            return False
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         return self.http.request(method, self.url + path, timeout=10, **kwargs)
@@ -152,5 +186,8 @@ class LiveAPI:
         return self.request("DELETE", path, **kwargs)
 
     def stop(self) -> None:
-        self._server.shutdown()
+        if self.process is not None:
+            self.process.stop()
+        else:
+            self._server.shutdown()
         self.http.close()
