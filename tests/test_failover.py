@@ -28,7 +28,7 @@ def _deployed(proc: Process) -> list[tuple[float, str]]:
     """(time, node uuid) of every 'deployed' log line."""
     found = []
     for line in proc.log().splitlines():
-        match = re.search(r"Node (\S+): deployed$", line)
+        match = re.search(r"Node (\S+): deployed(?: \[|$)", line)  # [ids] may follow
         stamp = _stamp(line)
         if match and stamp is not None:
             found.append((stamp, match.group(1)))

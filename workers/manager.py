@@ -39,7 +39,7 @@ from app.db.models import Node
 from app.hash_ring import HashRingManager, get_ring_manager
 from drivers.base import HardwareType, NetworkInterface
 from drivers.factory import NetworkInterfaceFactory, StorageInterfaceFactory, load_hardware_types
-from workers import takeover
+from workers import metrics, takeover
 from workers.queues import conductor_queue
 from workers.sensors import SensorsNotifier
 
@@ -172,6 +172,7 @@ class ConductorManager:
         """Mark a node as being worked on by this process; refuse a second task on it."""
         with self._busy_lock:
             if node_uuid in self._busy:
+                metrics.LOCK_CONFLICTS.labels("busy").inc()
                 raise exceptions.NodeLocked(node=node_uuid, host=f"{self.host} (another task)")
             self._busy.add(node_uuid)
         try:

@@ -11,6 +11,7 @@ maintenance with fault ``power failure``; when it answers again the fault is cle
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -18,9 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from app import exceptions, states
+from app import exceptions, logs, states
 from app.db.models import Node
-from workers import task_manager
+from workers import metrics, task_manager
 
 if TYPE_CHECKING:
     from workers.manager import ConductorManager
@@ -60,11 +61,12 @@ def sync_power_states(manager: ConductorManager) -> SyncReport | None:
         nodes.sort(key=lambda n: -_failures.get(n.uuid, 0))  # failing BMCs first: fail fast
         workers = max(1, min(manager.settings.sync_power_state_workers, len(nodes)))
         with ThreadPoolExecutor(workers, thread_name_prefix="power-sync") as pool:
-            for node in nodes:
-                pool.submit(_sync_one, manager, node, report)
+            for node in nodes:  # each read logs with the pass's task id and its node
+                pool.submit(contextvars.copy_context().run, _sync_node, manager, node, report)
     finally:
         _running.release()
     report.seconds = time.monotonic() - started
+    metrics.observe_power_sync(report)
     LOG.info(
         "Power sync on %s: %d nodes in %.2fs, %d drifted, %d BMC failures, %d to maintenance, "
         "%d recovered",
@@ -85,6 +87,11 @@ def _eligible(node: Node) -> bool:
     if node.provision_state in SKIP_STATES:
         return False
     return not node.maintenance or node.fault == POWER_FAILURE
+
+
+def _sync_node(manager: ConductorManager, node: Node, report: SyncReport) -> None:
+    with logs.bound(node=node.uuid):
+        _sync_one(manager, node, report)
 
 
 def _sync_one(manager: ConductorManager, node: Node, report: SyncReport) -> None:

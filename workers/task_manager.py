@@ -19,21 +19,25 @@ Contract
   transient state moves to its failure state, and the error propagates.
 * Provision states change only through :meth:`NodeTask.process_event`, which asks the table
   in ``app/state_machine.py``.
+* Inside the block every log record names the node (``app/logs.py``); the time taken to
+  take the lock and each refusal are counted (``workers/metrics.py``).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from app import exceptions, state_machine
+from app import exceptions, logs, state_machine
 from app.db import nodes as node_db
 from app.db.models import Node, utcnow
 from app.states import EV_FAIL
 from drivers.base import HardwareType, NetworkInterface, NodeView
+from workers import metrics
 
 if TYPE_CHECKING:
     from workers.manager import ConductorManager
@@ -139,12 +143,27 @@ def acquire(
     """
     if shared:
         node = node_db.get(uuid)
-        yield NodeTask(node=node, driver=manager.get_driver(node), shared=True, host=manager.host)
+        with logs.bound(node=uuid):
+            yield NodeTask(
+                node=node, driver=manager.get_driver(node), shared=True, host=manager.host
+            )
         return
-    with manager.working_on(uuid):
-        node = _take_lock(manager, uuid, handed_over)
+    with logs.bound(node=uuid), manager.working_on(uuid):
+        node = _timed_take_lock(manager, uuid, handed_over)
         with _released(manager, uuid, node) as task:
             yield task
+
+
+def _timed_take_lock(manager: ConductorManager, uuid: str, handed_over: bool) -> Node:
+    """``_take_lock``, timed into the lock-wait histogram; a refusal counts as a conflict."""
+    started = time.perf_counter()
+    try:
+        return _take_lock(manager, uuid, handed_over)
+    except exceptions.NodeLocked:
+        metrics.LOCK_CONFLICTS.labels("held").inc()
+        raise
+    finally:
+        metrics.LOCK_WAIT.observe(time.perf_counter() - started)
 
 
 @contextmanager
