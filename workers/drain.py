@@ -77,21 +77,26 @@ def ironworks_drain(state: Any, timeout: float = 1800.0, **_: Any) -> dict[str, 
     return {"ok": f"{conductor.host} draining"}
 
 
+def request(conductor: str, timeout: float = 1800.0) -> bool:
+    """Ask ``conductor`` to drain (broadcast); True if it answered."""
+    from workers.celery_app import app
+
+    replies = app.control.broadcast(
+        "ironworks_drain",
+        arguments={"timeout": timeout},
+        destination=[conductor],
+        reply=True,
+        timeout=5,
+    )
+    return bool(replies)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("conductor", help="conductor name, e.g. conductor-a@host")
     parser.add_argument("--timeout", type=float, default=1800.0)
     args = parser.parse_args(argv)
-    from workers.celery_app import app
-
-    replies = app.control.broadcast(
-        "ironworks_drain",
-        arguments={"timeout": args.timeout},
-        destination=[args.conductor],
-        reply=True,
-        timeout=5,
-    )
-    if not replies:
+    if not request(args.conductor, args.timeout):
         print(f"no conductor called {args.conductor} answered", file=sys.stderr)
         return 1
     print(f"{args.conductor}: draining; it stops by itself when done")
