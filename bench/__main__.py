@@ -38,7 +38,8 @@ def _common(parser: argparse.ArgumentParser, with_url: bool = True) -> None:
     group.add_argument("--broker-url", help="redis:// or amqp:// (default: embedded redis)")
     if with_url:
         group.add_argument("--url", help="a running API (then nothing is started, no RSS)")
-        group.add_argument("--api-workers", type=int, default=2, help="gunicorn workers")
+        group.add_argument("--api-workers", type=int, default=1, help="gunicorn workers")
+        group.add_argument("--api-threads", type=int, default=8, help="per gunicorn worker")
         group.add_argument("--conductor-threads", type=int, default=8, help="per conductor")
         group.add_argument(
             "--fake-delay", type=float, default=0.0, help="s per fake driver operation"
@@ -93,7 +94,8 @@ def _config(args: argparse.Namespace) -> SystemConfig:
     return SystemConfig(
         database_url=args.database_url,
         broker_url=args.broker_url,
-        api_workers=getattr(args, "api_workers", 2),
+        api_workers=getattr(args, "api_workers", 1),
+        api_threads=getattr(args, "api_threads", 8),
         conductor_threads=getattr(args, "conductor_threads", 8),
         fake_delay=getattr(args, "fake_delay", 0.0),
         keep_state=args.keep_state,
@@ -112,7 +114,7 @@ def _setup(args: argparse.Namespace, system: System | None) -> dict[str, Any]:
         "started_by_bench": system is not None,
         "embedded_broker": not args.broker_url,
     }
-    for key in ("api_workers", "conductor_threads", "fake_delay"):
+    for key in ("api_workers", "api_threads", "conductor_threads", "fake_delay"):
         if hasattr(args, key) and system is not None:
             setup[key] = getattr(args, key)
     return setup

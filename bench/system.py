@@ -184,7 +184,8 @@ class SystemConfig:
 
     database_url: str | None = None
     broker_url: str | None = None
-    api_workers: int = 2
+    api_workers: int = 1
+    api_threads: int = 8
     conductor_threads: int = 8
     conductors: int = 2
     fake_delay: float = 0.0
@@ -271,11 +272,15 @@ class System:
     def _start_api(self) -> None:
         port = free_port()
         argv = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}"]
-        argv += ["--workers", str(self.config.api_workers), "--threads", "4", "app.wsgi:app"]
+        argv += ["--workers", str(self.config.api_workers)]
+        argv += ["--threads", str(self.config.api_threads), "app.wsgi:app"]
         api = self._add("api", argv)
         self.url = f"http://127.0.0.1:{port}"
         wait_for(lambda: api.check_alive() and self._api_ready(), READY_TIMEOUT, "the API")
-        status(f"bench: API on {self.url} ({self.config.api_workers} gunicorn workers)")
+        status(
+            f"bench: API on {self.url} ({self.config.api_workers} gunicorn workers "
+            f"x {self.config.api_threads} threads)"
+        )
 
     def _api_ready(self) -> bool:
         try:

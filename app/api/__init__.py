@@ -2,7 +2,8 @@
 
 Resources validate, record intent in the database and route work through
 ``app.rpcapi``; they raise domain errors and never build error answers themselves:
-``app/api/errors.py`` does that for every route.
+``app/api/errors.py`` does that for every route. Who may call what is
+``app/api/auth.py``'s business (``IRONWORKS_AUTH_STRATEGY``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from typing import Any
 from flask import Blueprint, Flask, jsonify
 from flask_restx import Api
 
-from app.api import conductors, drivers, errors, nodes, ports, versions
+from app import metrics
+from app.api import auth, conductors, drivers, errors, inputs, nodes, ports, versions
 from app.api import node_actions as _node_actions  # noqa: F401  (routes on nodes.ns)
+from app.config import get_settings
 from app.db import migrate
 from app.db.engine import get_engine
 
@@ -45,6 +48,7 @@ def create_app(migrate_db: bool = True) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.config["RESTX_MASK_SWAGGER"] = False
     app.url_map.strict_slashes = False
+    metrics.init_app(app)  # first, so its hooks time every request (GET /metrics, no doc)
     blueprint = Blueprint("v1", __name__, url_prefix="/v1")
 
     @blueprint.route("/", strict_slashes=False)
@@ -58,7 +62,9 @@ def create_app(migrate_db: bool = True) -> Flask:
     def root() -> Any:
         return jsonify(versions.root_document())
 
+    auth.install(app, get_settings())  # before negotiation: anonymous callers learn nothing
     app.before_request(versions.negotiate)
+    app.before_request(inputs.check_url_text)  # NUL in a URL: 400, not a database error
     app.after_request(versions.add_headers)
     app.register_error_handler(Exception, errors.flask_error_response)
     return app
