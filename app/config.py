@@ -204,7 +204,12 @@ class Settings:
         for spec in dataclasses.fields(cls):
             if spec.name in MAPS:
                 values[spec.name] = {
-                    key: _parse(env_name(var), "float", str(default), spec.metadata)
+                    key: _parse(
+                        PREFIX + var,
+                        "float",
+                        os.environ.get(PREFIX + var, str(default)),
+                        spec.metadata,
+                    )
                     for key, (var, default) in MAPS[spec.name].items()
                 }
             else:

@@ -104,3 +104,17 @@ def test_oversized_body_is_413(api: LiveAPI) -> None:
     response = api.post("/v1/nodes", json=huge)
     assert response.status_code == 413
     assert fault(response)
+
+
+def test_made_up_driver_names_are_404_and_never_cached(api: LiveAPI) -> None:
+    from app.api import drivers_cache
+
+    for index in range(3):
+        response = api.get(f"/v1/drivers/made-up-{index}/properties")
+        assert response.status_code == 404
+        assert f"made-up-{index}" in fault(response)
+    assert drivers_cache.hardware_type("made-up-in-process") is None
+    assert drivers_cache.hardware_type("fake-hardware") is drivers_cache.hardware_type(
+        "fake-hardware"
+    )
+    assert "made-up-in-process" not in drivers_cache._LOADED

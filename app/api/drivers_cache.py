@@ -6,7 +6,6 @@ them and to run ``validate()`` (which checks ``driver_info`` and never talks to 
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from app import exceptions
@@ -14,13 +13,21 @@ from app.db.models import Node
 from drivers.base import ALL_INTERFACES, HardwareType, NodeView
 from drivers.factory import load_hardware_types
 
+_LOADED: dict[str, HardwareType] = {}
 
-@functools.cache
+
 def hardware_type(name: str) -> HardwareType | None:
+    """The hardware type registered as ``name``, loaded once; None when there is none.
+    Only real hardware types are kept: names a client makes up are never cached, so
+    ``/v1/drivers/<anything>`` cannot grow this process's memory."""
+    loaded = _LOADED.get(name)
+    if loaded is not None:
+        return loaded
     try:
-        return load_hardware_types([name])[name]
+        loaded = load_hardware_types([name])[name]
     except exceptions.ConfigurationError:
         return None
+    return _LOADED.setdefault(name, loaded)
 
 
 def interface_defaults(driver: str) -> dict[str, str]:
