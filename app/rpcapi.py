@@ -47,13 +47,13 @@ class ConductorAPI:
             )
         node = node_db.get(ident)
         host = self.conductor_for(node.uuid, node.driver, node.conductor_group)
-        node_db.reserve(
+        node_db.lock_for(
             node.uuid,
             host,
             target_power_state=target,
             last_error=None,
-            before_commit=lambda n: self._send(
-                "ironworks.node.set_power_state", host, (n.uuid, target)
+            before_commit=lambda: self._send(
+                "ironworks.node.set_power_state", host, (node.uuid, target)
             ),
         )
         return node.uuid
@@ -83,13 +83,13 @@ class ConductorAPI:
         event_log = node_db.Event(f"{before} -> {after} ({verb} requested)", user="api")
         if event == "abort":
             options = {**options, "aborted": before}
-        node_db.reserve(
+        node_db.lock_for(
             node.uuid,
             host,
             expected_state=before,
             history=[event_log],
-            before_commit=lambda n: self._send(
-                "ironworks.node.provision", host, (n.uuid, event, options)
+            before_commit=lambda: self._send(
+                "ironworks.node.provision", host, (node.uuid, event, options)
             ),
             **values,
         )

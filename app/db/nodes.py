@@ -174,41 +174,25 @@ def destroy(ident: str, allowed_states: tuple[str, ...]) -> None:
             raise exceptions.NodeLocked(node=node.uuid, host="another conductor")
 
 
-def reserve(
-    ident: str,
-    holder: str,
-    expected_state: str | None = None,
-    history: list[Event] | None = None,
-    before_commit: Callable[[Node], None] | None = None,
-    **values: Any,
-) -> Node:
-    """Lock the node for ``holder`` and write ``values`` in the same atomic statement.
-
-    With ``expected_state`` the lock is only taken while the node is still in that provision
-    state. Raises :class:`NodeLocked` naming the current holder when the node is locked, and
-    :class:`NodeStateChanged` when its state moved under the caller. ``before_commit`` runs
-    while the lock is written but not yet committed (the API publishes the task there): if it
-    raises, nothing was ever locked.
-    """
+def reserve(ident: str, holder: str, history: list[Event] | None = None, **values: Any) -> Node:
+    """Lock the node for ``holder`` and write ``values`` in the same atomic statement; the
+    node as locked. Raises :class:`NodeLocked` naming the current holder when the node is
+    locked, and :class:`NodeStateChanged` when it was released between read and update."""
     with session_scope(write=True) as session:
         node = get_in(session, ident)
         if node.reservation is None:
-            query = update(Node).where(Node.id == node.id, Node.reservation.is_(None))
-            if expected_state is not None:
-                query = query.where(Node.provision_state == expected_state)
             now = utcnow()
             result = session.execute(
-                query.values(reservation=holder, updated_at=now, **values).execution_options(
-                    synchronize_session=False
-                )
+                update(Node)
+                .where(Node.id == node.id, Node.reservation.is_(None))
+                .values(reservation=holder, updated_at=now, **values)
+                .execution_options(synchronize_session=False)
             )
             if result.rowcount == 1:  # type: ignore[attr-defined]
                 _add_history(session, node.id, history)
                 # What the UPDATE wrote, without reading the row back (one round trip less).
                 for key, value in {"reservation": holder, "updated_at": now, **values}.items():
                     set_committed_value(node, key, value)
-                if before_commit is not None:
-                    before_commit(node)
                 session.expunge(node)
                 return node
             session.refresh(node)
@@ -217,22 +201,56 @@ def reserve(
         raise exceptions.NodeLocked(node=node.uuid, host=node.reservation)
 
 
+def lock_for(
+    uuid: str,
+    holder: str,
+    expected_state: str | None = None,
+    history: list[Event] | None = None,
+    before_commit: Callable[[], None] | None = None,
+    **values: Any,
+) -> None:
+    """:func:`reserve` for a caller that has read the node already (the API): the lock is
+    one ``UPDATE ... RETURNING`` by UUID, and the row is only read again when the lock
+    cannot be taken, to say why (:class:`NodeLocked` naming the holder, or
+    :class:`NodeStateChanged`)."""
+    with session_scope(write=True) as session:
+        query = update(Node).where(Node.uuid == uuid, Node.reservation.is_(None))
+        if expected_state is not None:
+            query = query.where(Node.provision_state == expected_state)
+        node_id = session.scalar(
+            query.values(reservation=holder, updated_at=utcnow(), **values)
+            .returning(Node.id)
+            .execution_options(synchronize_session=False)
+        )
+        if node_id is not None:
+            _add_history(session, node_id, history)
+            if before_commit is not None:
+                before_commit()
+            return
+        holder_now = session.execute(select(Node.reservation).where(Node.uuid == uuid)).first()
+    if holder_now is None:
+        raise exceptions.NodeNotFound(node=uuid)
+    if holder_now.reservation is None:
+        raise exceptions.NodeStateChanged(node=uuid)
+    raise exceptions.NodeLocked(node=uuid, host=holder_now.reservation)
+
+
 def release(uuid: str, holder: str, history: list[Event] | None = None, **values: Any) -> bool:
     """Release ``holder``'s lock, writing ``values`` (and history) in the same transaction.
 
     Returns False when ``holder`` did not hold the lock (nothing is written then).
     """
     with session_scope(write=True) as session:
-        result = session.execute(
+        node_id = session.scalar(
             update(Node)
             .where(Node.uuid == uuid, Node.reservation == holder)
             .values(reservation=None, updated_at=utcnow(), **values)
+            .returning(Node.id)
+            .execution_options(synchronize_session=False)
         )
-        if not result.rowcount:  # type: ignore[attr-defined]
+        if node_id is None:
             return False
-        if history:
-            node_id = session.scalar(select(Node.id).where(Node.uuid == uuid))
-            _add_history(session, node_id, history)
+        _add_history(session, node_id, history)
         return True
 
 
