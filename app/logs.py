@@ -14,8 +14,8 @@ Every Ironworks process (API, conductors, beat) logs through handlers set up her
   and, when the record carries one, ``exception`` (the formatted traceback).
 
 The API calls :func:`setup` (``app/wsgi.py``) and runs under gunicorn with
-``--logger-class app.logs.GunicornLogger`` (Procfile), so gunicorn's master and access lines
-follow the same format; Celery workers and beat call
+``--logger-class app.gunicorn_logging.GunicornLogger`` (Procfile), so gunicorn's master and
+access lines follow the same format; Celery workers and beat call
 :func:`configure_handlers` from the ``after_setup_logger`` / ``after_setup_task_logger``
 signals (``workers/signals.py``), so Celery keeps its own handlers and text format.
 """
@@ -28,9 +28,6 @@ import json
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
-
-from gunicorn import glogging
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 FIELDS = ("node", "conductor", "task_id")
@@ -175,11 +172,3 @@ def setup(level: int = logging.INFO, log_format: str | None = None) -> None:
     root.setLevel(level)
     names = ("gunicorn.error", "gunicorn.access")
     configure_handlers([root, *(logging.getLogger(name) for name in names)], log_format)
-
-
-class GunicornLogger(glogging.Logger):
-    """gunicorn's own logger (master and workers: errors, access) in the Ironworks format."""
-
-    def setup(self, cfg: Any) -> None:
-        super().setup(cfg)
-        configure_handlers([self.error_log, self.access_log])

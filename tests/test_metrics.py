@@ -221,7 +221,7 @@ def gunicorn_api(logdir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     metrics_dir = tmp_path_factory.mktemp("prometheus-api")
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     argv = [gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", "2", "--access-logfile", "-"]
-    argv += ["--logger-class", "app.logs.GunicornLogger", "app.wsgi:app"]
+    argv += ["--logger-class", "app.gunicorn_logging.GunicornLogger", "app.wsgi:app"]
     env = {"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "IRONWORKS_LOG_FORMAT": "json"}
     process = Process(f"gunicorn-{port}", argv, logdir, {**os.environ, **env})
     server = Gunicorn(process, f"http://127.0.0.1:{port}", metrics_dir)
