@@ -255,20 +255,24 @@ def release(uuid: str, holder: str, history: list[Event] | None = None, **values
 
 
 def update_unlocked(ident: str, values: dict[str, Any]) -> Node:
-    """Write ``values`` to a node nobody holds (a user's PATCH); 409 when it is locked."""
+    """Write ``values`` to a node nobody holds (a user's PATCH) and return it as written:
+    one ``UPDATE ... RETURNING``; the row is read again only to say why it could not be
+    written (404, or 409 naming the holder)."""
     with session_scope(write=True) as session:
-        node = get_in(session, ident)
-        result = session.execute(
+        node = session.scalars(
             update(Node)
-            .where(Node.id == node.id, Node.reservation.is_(None))
+            .where(_ident_filter(ident), Node.reservation.is_(None))
             .values(updated_at=utcnow(), **values)
+            .returning(Node)
             .execution_options(synchronize_session=False)
-        )
-        session.refresh(node)
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise exceptions.NodeLocked(node=node.uuid, host=node.reservation)
-        session.expunge(node)
-        return node
+        ).first()
+        if node is not None:
+            session.expunge(node)
+            return node
+        holder = session.execute(select(Node.reservation).where(_ident_filter(ident))).first()
+    if holder is None:
+        raise exceptions.NodeNotFound(node=ident)
+    raise exceptions.NodeLocked(node=ident, host=holder.reservation or "another writer")
 
 
 def _add_history(session: Session, node_id: int | None, events: list[Event] | None) -> None:
