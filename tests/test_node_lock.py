@@ -61,3 +61,18 @@ def test_locked_node_cannot_be_deleted() -> None:
     node_db.destroy(uuid, states.DELETE_ALLOWED_STATES)
     with pytest.raises(exceptions.NodeNotFound):
         node_db.get(uuid)
+
+
+def test_two_patches_from_the_same_read_cannot_overwrite_each_other() -> None:
+    uuid = _node()
+    first, second = node_db.get(uuid), node_db.get(uuid)
+    written = node_db.update_unlocked(first, {"extra": {"from": "first"}})
+    assert written.extra == {"from": "first"}
+    with pytest.raises(exceptions.NodeStateChanged):
+        node_db.update_unlocked(second, {"extra": {"from": "second"}})
+    assert node_db.get(uuid).extra == {"from": "first"}
+    # a fresh read writes; a locked node names its holder
+    assert node_db.update_unlocked(node_db.get(uuid), {"description": "ok"}).description == "ok"
+    node_db.reserve(uuid, "conductor-y")
+    with pytest.raises(exceptions.NodeLocked, match="conductor-y"):
+        node_db.update_unlocked(node_db.get(uuid), {"description": "no"})

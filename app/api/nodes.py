@@ -223,7 +223,7 @@ class NodeItem(Resource):
         if "driver" in values:
             check_driver(values["driver"])
         if values:
-            node = node_db.update_unlocked(node.uuid, values)
+            node = node_db.update_unlocked(node, values)
         return node_views.node_detail(node, owner_of(node))
 
     @ns.response(204, "Node deleted")

@@ -254,25 +254,34 @@ def release(uuid: str, holder: str, history: list[Event] | None = None, **values
         return True
 
 
-def update_unlocked(ident: str, values: dict[str, Any]) -> Node:
-    """Write ``values`` to a node nobody holds (a user's PATCH) and return it as written:
-    one ``UPDATE ... RETURNING``; the row is read again only to say why it could not be
-    written (404, or 409 naming the holder)."""
+def update_unlocked(node: Node, values: dict[str, Any]) -> Node:
+    """Write ``values`` to ``node`` (as the caller read it) while nobody holds it, and return
+    it as written: a user's PATCH. The UPDATE only matches the row as it was read (same
+    ``updated_at``), so two PATCHes computed from the same read cannot overwrite each other:
+    the later one gets :class:`NodeStateChanged` (409, retry) — or :class:`NodeLocked`
+    naming the holder when the node is locked, or :class:`NodeNotFound`."""
+    now = utcnow()
     with session_scope(write=True) as session:
-        node = session.scalars(
+        result = session.execute(
             update(Node)
-            .where(_ident_filter(ident), Node.reservation.is_(None))
-            .values(updated_at=utcnow(), **values)
-            .returning(Node)
+            .where(
+                Node.id == node.id,
+                Node.reservation.is_(None),
+                Node.updated_at == node.updated_at,
+            )
+            .values(updated_at=now, **values)
             .execution_options(synchronize_session=False)
-        ).first()
-        if node is not None:
-            session.expunge(node)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            for key, value in {"updated_at": now, **values}.items():
+                set_committed_value(node, key, value)
             return node
-        holder = session.execute(select(Node.reservation).where(_ident_filter(ident))).first()
+        holder = session.execute(select(Node.reservation).where(Node.id == node.id)).first()
     if holder is None:
-        raise exceptions.NodeNotFound(node=ident)
-    raise exceptions.NodeLocked(node=ident, host=holder.reservation or "another writer")
+        raise exceptions.NodeNotFound(node=node.uuid)
+    if holder.reservation is None:
+        raise exceptions.NodeStateChanged(node=node.uuid)
+    raise exceptions.NodeLocked(node=node.uuid, host=holder.reservation)
 
 
 def _add_history(session: Session, node_id: int | None, events: list[Event] | None) -> None:
