@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
 import re
 import subprocess
+import threading
 import uuid
 from collections.abc import Iterator
 
@@ -42,8 +44,23 @@ def _manager(**overrides: object) -> ConductorManager:
 
 @pytest.fixture
 def manager() -> Iterator[ConductorManager]:
+    """A conductor in this process, beating like a real one once started: without its
+    heartbeat the suite's live conductors would declare it dead after the suite's 3 s
+    timeout (a slow test on a loaded machine) and move its queue away."""
     mgr = _manager()
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(0.5):
+            # a no-op until init_host() and after del_host(); never let it kill the thread
+            with contextlib.suppress(Exception):
+                mgr.heartbeat()
+
+    beating = threading.Thread(target=beat, name="test-heartbeat", daemon=True)
+    beating.start()
     yield mgr
+    stop.set()
+    beating.join()
     mgr.del_host()
 
 
