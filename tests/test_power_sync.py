@@ -56,7 +56,7 @@ def _history(node: str) -> list[str]:
 def test_drift_is_pushed_back_to_the_hardware(manager: ConductorManager) -> None:
     node = _node(manager)
     assert node in power_sync.sync_power_states(manager).checked  # type: ignore[union-attr]
-    node_db.update_unlocked(node, {"driver_info": {"fake_power_state": states.POWER_OFF}})
+    node_db.update_values(node, driver_info={"fake_power_state": states.POWER_OFF})
     report = power_sync.sync_power_states(manager)
     assert report is not None and report.drift == [node]
     assert node_db.get(node).power_state == states.POWER_ON
@@ -86,7 +86,7 @@ def test_failing_bmc_goes_to_maintenance_and_recovers(manager: ConductorManager)
     broken = node_db.get(node)
     assert broken.maintenance and broken.fault == power_sync.POWER_FAILURE
     assert "BMC timeout" in (broken.maintenance_reason or "")
-    node_db.update_unlocked(node, {"driver_info": {}})  # the BMC is fixed
+    node_db.update_values(node, driver_info={})  # the BMC is fixed
     third = power_sync.sync_power_states(manager)
     assert third is not None and third.recovered == [node]
     healed = node_db.get(node)
@@ -108,7 +108,7 @@ def test_locked_and_transient_nodes_are_skipped(manager: ConductorManager) -> No
     locked = _node(manager, fake_power_state=states.POWER_OFF)
     node_db.reserve(locked, "someone@else")
     deploying = _node(manager)
-    node_db.update_unlocked(deploying, {"provision_state": states.DEPLOYING})
+    node_db.update_values(deploying, provision_state=states.DEPLOYING)
     report = power_sync.sync_power_states(manager)
     assert report is not None
     assert locked not in report.checked and deploying not in report.checked
