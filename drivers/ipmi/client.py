@@ -44,9 +44,9 @@ pyghmi facts this module is built around:
   exchange), and the next attempt logs in afresh: a restarted BMC is reached again within
   one ``bmc_timeout`` plus one login.
 * **Garbage is silence to pyghmi**: it drops datagrams that are not RMCP. After a timeout
-  :func:`probe` sends one sessionless "Get Channel Authentication Capabilities" request on a
-  plain socket; if something answers with bytes that are not RMCP, the failure is a
-  protocol error, not a timeout.
+  :func:`drivers.ipmi.rmcp.probe` sends one sessionless request on a plain socket; if
+  something answers with bytes that are not RMCP, the failure is a protocol error, not a
+  timeout.
 
 Passwords never reach a log record or a message: pyghmi's own messages do not contain them,
 and ``drivers.bmc.call`` scrubs whatever it reports.
@@ -57,7 +57,6 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
-import socket
 import struct
 import threading
 import time
@@ -68,6 +67,7 @@ from typing import Any, TypeVar
 from app.config import get_settings
 from drivers import bmc
 from drivers.base import NodeView
+from drivers.ipmi import rmcp
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -352,37 +352,6 @@ def _within(timeout: float, fn: Callable[[threading.Event], T]) -> T:
     return result
 
 
-# -- the garbage probe ------------------------------------------------------------------------
-RMCP_HEADER = b"\x06\x00\xff\x07"
-
-
-def auth_capabilities_request() -> bytes:
-    """A sessionless Get Channel Authentication Capabilities request (IPMI 1.5 framing)."""
-    header = bytes([0x20, 0x06 << 2])  # to the BMC, application netfn
-    body = bytes([0x81, 0x00, 0x38, 0x8E, 0x04])  # from software 81h: cmd 38h, IPMI 2.0
-    session = bytes([0x00, 0, 0, 0, 0, 0, 0, 0, 0, len(header) + len(body) + 2])
-    return (
-        RMCP_HEADER
-        + session
-        + header
-        + bytes([-sum(header) & 0xFF])
-        + body
-        + bytes([-sum(body) & 0xFF])
-    )
-
-
-def probe(host: str, port: int, timeout: float) -> bytes | None:
-    """What ``host:port`` answers to a sessionless IPMI request; None if it stays silent."""
-    try:
-        family, kind, proto, _, sockaddr = socket.getaddrinfo(host, port, 0, socket.SOCK_DGRAM)[0]
-        with socket.socket(family, kind, proto) as sock:
-            sock.settimeout(timeout)
-            sock.sendto(auth_capabilities_request(), sockaddr)
-            return sock.recv(1024)
-    except OSError:
-        return None
-
-
 def _exchange(info: IPMIInfo, fn: Callable[[Any], T]) -> T:
     """One attempt: connect and run ``fn``, bounded; tell silence from garbage on timeout."""
     settings = get_settings()
@@ -399,8 +368,8 @@ def _exchange(info: IPMIInfo, fn: Callable[[Any], T]) -> T:
                 "IPMI BMC %s: dropped its silent session; the next attempt logs in again",
                 info.label,
             )
-        answer = probe(info.address, info.port, min(PROBE_TIMEOUT, settings.bmc_timeout))
-        if answer is not None and not answer.startswith(RMCP_HEADER):
+        answer = rmcp.probe(info.address, info.port, min(PROBE_TIMEOUT, settings.bmc_timeout))
+        if answer is not None and not answer.startswith(rmcp.RMCP_HEADER):
             raise NotIPMI(
                 f"no IPMI answer; the port answers {len(answer)} bytes that are not RMCP"
             ) from None

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from drivers.ipmi import client
+from drivers.ipmi import rmcp
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,8 +40,8 @@ def _free_ports(count: int, host: str, kind: int) -> list[int]:
 
 def answers(host: str, port: int, timeout: float = 0.5) -> bool:
     """Whether an IPMI BMC answers a sessionless request on ``host:port``."""
-    answer = client.probe(host, port, timeout)
-    return answer is not None and answer.startswith(client.RMCP_HEADER)
+    answer = rmcp.probe(host, port, timeout)
+    return answer is not None and answer.startswith(rmcp.RMCP_HEADER)
 
 
 class IPMIEmulator:
