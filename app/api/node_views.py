@@ -118,6 +118,23 @@ def patchable(node: Node) -> dict[str, Any]:
     return doc
 
 
+#: Interfaces a node shows as its hardware type's defaults (``<kind>_interface``); the
+#: node stores only its network and storage interfaces (:data:`INTERFACES` has all).
+DEFAULTED_INTERFACES = (
+    "power",
+    "management",
+    "boot",
+    "deploy",
+    "inspect",
+    "rescue",
+    "console",
+    "bios",
+    "raid",
+    "vendor",
+    "firmware",
+)
+INTERFACES = (*DEFAULTED_INTERFACES, "network", "storage")
+
 #: Fields shown exactly as stored: ``fields=`` made of these alone is served from those
 #: columns only (no JSON columns decoded, nothing masked, no ring lookup).
 PLAIN_FIELDS = frozenset(
@@ -207,19 +224,7 @@ def node_detail(node: Node, conductor: str | None) -> dict[str, Any]:
         ],
     }
     defaults = interface_defaults(node.driver)
-    for kind in (
-        "power",
-        "management",
-        "boot",
-        "deploy",
-        "inspect",
-        "rescue",
-        "console",
-        "bios",
-        "raid",
-        "vendor",
-        "firmware",
-    ):
+    for kind in DEFAULTED_INTERFACES:
         data[f"{kind}_interface"] = defaults.get(kind)
     settings = get_settings()
     data["network_interface"] = node.network_interface or settings.enabled_network_interfaces[0]

@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 
 from flask_restx import Model, Namespace, SchemaModel, fields
 
+from app.api import node_views
+
 T = TypeVar("T")
 
 _REASONS = {
@@ -106,21 +108,6 @@ LIST_QUERY = query(
     detail=("boolean", "Every field of each item"),
 )
 
-_INTERFACES = (
-    "power",
-    "management",
-    "boot",
-    "deploy",
-    "inspect",
-    "rescue",
-    "console",
-    "bios",
-    "raid",
-    "vendor",
-    "firmware",
-    "network",
-    "storage",
-)
 _NODE_STRINGS = ("uuid", "driver", "conductor_group", "provision_state")
 _NODE_NULLABLE = (
     "name",
@@ -157,7 +144,7 @@ def _node_fields() -> dict[str, fields.Raw]:
     spec: dict[str, fields.Raw] = {name: fields.String() for name in _NODE_STRINGS}
     spec.update({name: NullableString() for name in _NODE_NULLABLE})
     spec.update({name: fields.Raw() for name in _NODE_OBJECTS})
-    spec.update({f"{kind}_interface": NullableString() for kind in _INTERFACES})
+    spec.update({f"{kind}_interface": NullableString() for kind in node_views.INTERFACES})
     spec.update(
         {name: fields.Boolean() for name in ("maintenance", "console_enabled", "protected")}
     )

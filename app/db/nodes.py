@@ -227,12 +227,7 @@ def lock_for(
             if before_commit is not None:
                 before_commit()
             return
-        holder_now = session.execute(select(Node.reservation).where(Node.uuid == uuid)).first()
-    if holder_now is None:
-        raise exceptions.NodeNotFound(node=uuid)
-    if holder_now.reservation is None:
-        raise exceptions.NodeStateChanged(node=uuid)
-    raise exceptions.NodeLocked(node=uuid, host=holder_now.reservation)
+        raise _refusal(session, Node.uuid == uuid, uuid)
 
 
 def release(uuid: str, holder: str, history: list[Event] | None = None, **values: Any) -> bool:
@@ -276,12 +271,18 @@ def update_unlocked(node: Node, values: dict[str, Any]) -> Node:
             for key, value in {"updated_at": now, **values}.items():
                 set_committed_value(node, key, value)
             return node
-        holder = session.execute(select(Node.reservation).where(Node.id == node.id)).first()
-    if holder is None:
-        raise exceptions.NodeNotFound(node=node.uuid)
-    if holder.reservation is None:
-        raise exceptions.NodeStateChanged(node=node.uuid)
-    raise exceptions.NodeLocked(node=node.uuid, host=holder.reservation)
+        raise _refusal(session, Node.id == node.id, node.uuid)
+
+
+def _refusal(session: Session, where: Any, uuid: str) -> exceptions.IronworksError:
+    """Why a conditional write on a node matched no row: it is gone, locked (naming the
+    holder), or it changed since it was read."""
+    row = session.execute(select(Node.reservation).where(where)).first()
+    if row is None:
+        return exceptions.NodeNotFound(node=uuid)
+    if row.reservation is None:
+        return exceptions.NodeStateChanged(node=uuid)
+    return exceptions.NodeLocked(node=uuid, host=row.reservation)
 
 
 def _add_history(session: Session, node_id: int | None, events: list[Event] | None) -> None:
