@@ -23,7 +23,12 @@ PROCESS_VARIABLES: tuple[tuple[str, str, str], ...] = (
     ),
     (PREFIX + "API_PORT", "`6385`", "The API's port (Ironic's)."),
     (PREFIX + "API_WORKERS", "`1`", "gunicorn worker processes of the API; each costs ~90 MiB."),
-    (PREFIX + "API_THREADS", "`8`", "Threads per API worker process."),
+    (
+        PREFIX + "API_THREADS",
+        "`2`",
+        "Threads per API worker process. More than 2 make CPU-bound requests contend for the "
+        "GIL (see docs/scaling.md): add workers for a spare core instead.",
+    ),
     (PREFIX + "CONDUCTOR_WORKERS", "`8`", "Threads per conductor (`--concurrency`)."),
     (PREFIX + "VENV", "`.venv`", "The virtualenv `./dev` installs into and runs from."),
     (PREFIX + "FLOWER_PORT", "`5555`", "Flower's port (bound to 127.0.0.1)."),

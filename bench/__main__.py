@@ -39,7 +39,9 @@ def _common(parser: argparse.ArgumentParser, with_url: bool = True) -> None:
     if with_url:
         group.add_argument("--url", help="a running API (then nothing is started, no RSS)")
         group.add_argument("--api-workers", type=int, default=1, help="gunicorn workers")
-        group.add_argument("--api-threads", type=int, default=8, help="per gunicorn worker")
+        group.add_argument(
+            "--api-threads", type=int, default=SystemConfig.api_threads, help="per gunicorn worker"
+        )
         group.add_argument("--conductor-threads", type=int, default=8, help="per conductor")
         group.add_argument(
             "--fake-delay", type=float, default=0.0, help="s per fake driver operation"
@@ -95,7 +97,7 @@ def _config(args: argparse.Namespace) -> SystemConfig:
         database_url=args.database_url,
         broker_url=args.broker_url,
         api_workers=getattr(args, "api_workers", 1),
-        api_threads=getattr(args, "api_threads", 8),
+        api_threads=getattr(args, "api_threads", SystemConfig.api_threads),
         conductor_threads=getattr(args, "conductor_threads", 8),
         fake_delay=getattr(args, "fake_delay", 0.0),
         keep_state=args.keep_state,

@@ -185,7 +185,7 @@ class SystemConfig:
     database_url: str | None = None
     broker_url: str | None = None
     api_workers: int = 1
-    api_threads: int = 8
+    api_threads: int = 2
     conductor_threads: int = 8
     conductors: int = 2
     fake_delay: float = 0.0
