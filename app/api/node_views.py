@@ -10,9 +10,9 @@ from typing import Any
 from app import exceptions, states
 from app.api.drivers_cache import interface_defaults
 from app.api.utils import check_uuid, iso, mask_secrets, resource_links
-from app.api.versions import link, requested_at_least
+from app.api.versions import requested_at_least, url_base
 from app.config import get_settings
-from app.db.models import Node
+from app.db.nodes import NodeRecord
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9\-._~]+$")
 _DICT_FIELDS = ("driver_info", "properties", "extra", "instance_info")
@@ -110,7 +110,7 @@ def validate_create(body: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def patchable(node: Node) -> dict[str, Any]:
+def patchable(node: NodeRecord) -> dict[str, Any]:
     """The node as JSON Patch sees it: real (unmasked) values of every exposed field."""
     doc = {field: getattr(node, field) for field in WRITABLE}
     for field in _DICT_FIELDS:
@@ -161,22 +161,23 @@ PLAIN_FIELDS = frozenset(
 )
 
 
-def node_fields(node: Node, names: list[str]) -> dict[str, Any]:
+def node_fields(node: NodeRecord, names: list[str], base: str | None = None) -> dict[str, Any]:
     """The ``names`` (all in :data:`PLAIN_FIELDS`) of ``node``, and its links."""
     data: dict[str, Any] = {name: getattr(node, name) for name in names}
-    data["links"] = resource_links("nodes", node.uuid)
+    data["links"] = resource_links("nodes", node.uuid, base)
     return data
 
 
-def node_summary(node: Node) -> dict[str, Any]:
+def node_summary(node: NodeRecord, base: str | None = None) -> dict[str, Any]:
     """The short form used by ``GET /v1/nodes``."""
     data: dict[str, Any] = {field: getattr(node, field) for field in LIST_FIELDS}
-    data["links"] = resource_links("nodes", node.uuid)
+    data["links"] = resource_links("nodes", node.uuid, base)
     return data
 
 
-def node_detail(node: Node, conductor: str | None) -> dict[str, Any]:
+def node_detail(node: NodeRecord, conductor: str | None, base: str | None = None) -> dict[str, Any]:
     """Every field, with secrets masked, as ``GET /v1/nodes/<id>`` returns it."""
+    base = url_base() if base is None else base
     data: dict[str, Any] = {
         "uuid": node.uuid,
         "name": node.name,
@@ -213,15 +214,9 @@ def node_detail(node: Node, conductor: str | None) -> dict[str, Any]:
         "network_data": {},
         "created_at": iso(node.created_at),
         "updated_at": iso(node.updated_at),
-        "links": resource_links("nodes", node.uuid),
-        "ports": [
-            link(f"/v1/nodes/{node.uuid}/ports"),
-            link(f"/nodes/{node.uuid}/ports", "bookmark"),
-        ],
-        "states": [
-            link(f"/v1/nodes/{node.uuid}/states"),
-            link(f"/nodes/{node.uuid}/states", "bookmark"),
-        ],
+        "links": resource_links("nodes", node.uuid, base),
+        "ports": resource_links("nodes", f"{node.uuid}/ports", base),
+        "states": resource_links("nodes", f"{node.uuid}/states", base),
     }
     defaults = interface_defaults(node.driver)
     for kind in DEFAULTED_INTERFACES:
@@ -232,7 +227,7 @@ def node_detail(node: Node, conductor: str | None) -> dict[str, Any]:
     return data
 
 
-def node_states(node: Node) -> dict[str, Any]:
+def node_states(node: NodeRecord) -> dict[str, Any]:
     """``GET /v1/nodes/<id>/states``."""
     return {
         "power_state": node.power_state,

@@ -18,8 +18,10 @@ from app.api.utils import (
     next_link,
     select_fields,
 )
+from app.api.versions import url_base
 from app.db import nodes as node_db
 from app.db.models import Node
+from app.db.nodes import NodeRecord, NodeRow
 from app.hash_ring import get_ring_manager
 
 ns = Namespace("nodes", description="Bare-metal nodes", path="/nodes")
@@ -82,7 +84,7 @@ _LIST_QUERY = {
 }
 
 
-def owner_of(node: Node, unserved: set[tuple[str, str]] | None = None) -> str | None:
+def owner_of(node: NodeRecord, unserved: set[tuple[str, str]] | None = None) -> str | None:
     """The node's conductor, or None. ``unserved`` remembers, across one listing, the
     (group, driver) pairs no live conductor serves, so they are looked up only once."""
     key = (node.conductor_group, node.driver)
@@ -102,24 +104,26 @@ def check_driver(driver: str) -> None:
         raise exceptions.UnknownDriver(driver=driver, known=known)
 
 
-def show(node: Node) -> dict[str, Any]:
+def show(node: NodeRecord) -> dict[str, Any]:
     return select_fields(node_views.node_detail(node, owner_of(node)), request.args.get("fields"))
 
 
-def _items(rows: list[Node], detail: bool, names: list[str] | None, plain: bool) -> list[Any]:
+def _items(rows: list[NodeRow], detail: bool, names: list[str] | None, plain: bool) -> list[Any]:
     """The listed nodes in the shape asked for (summary, detail or ``fields=``)."""
+    base = url_base()
     if names is not None and plain:
-        return [node_views.node_fields(n, names) for n in rows]
+        return [node_views.node_fields(n, names, base) for n in rows]
     unserved: set[tuple[str, str]] = set()
     if detail:
-        return [node_views.node_detail(n, owner_of(n, unserved)) for n in rows]
+        return [node_views.node_detail(n, owner_of(n, unserved), base) for n in rows]
     if names is None:
-        return [node_views.node_summary(n) for n in rows]
+        return [node_views.node_summary(n, base) for n in rows]
     wanted = ",".join(names)
     with_owner = "conductor" in names  # a ring lookup per node only when asked for
     return [
         select_fields(
-            node_views.node_detail(n, owner_of(n, unserved) if with_owner else None), wanted
+            node_views.node_detail(n, owner_of(n, unserved) if with_owner else None, base),
+            wanted,
         )
         for n in rows
     ]

@@ -11,7 +11,7 @@ from flask import request
 
 from app import exceptions
 from app.api import inputs
-from app.api.versions import link
+from app.api.versions import link, url_base
 
 MAX_LIMIT = 1000
 MASK = "******"
@@ -64,8 +64,12 @@ def iso(value: dt.datetime | None) -> str | None:
     return value.replace(tzinfo=dt.UTC).isoformat()
 
 
-def resource_links(collection: str, ident: str) -> list[dict[str, str]]:
-    return [link(f"/v1/{collection}/{ident}"), link(f"/{collection}/{ident}", "bookmark")]
+def resource_links(collection: str, ident: str, base: str | None = None) -> list[dict[str, str]]:
+    base = url_base() if base is None else base
+    return [
+        link(f"/v1/{collection}/{ident}", base=base),
+        link(f"/{collection}/{ident}", "bookmark", base),
+    ]
 
 
 def check_uuid(value: str, what: str) -> str:

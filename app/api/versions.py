@@ -75,8 +75,15 @@ def requested_at_least(minor: int) -> bool:
     return version >= (1, minor)
 
 
-def link(href: str, rel: str = "self") -> dict[str, str]:
-    return {"href": request.host_url.rstrip("/") + href, "rel": rel}
+def url_base() -> str:
+    """The API's URL as this request reached it; links are built on it. Listings read it
+    once and pass it on (``base=``): reading it through Flask's request proxy for each
+    link was half the time of listing 1,000 nodes."""
+    return request.host_url.rstrip("/")
+
+
+def link(href: str, rel: str = "self", base: str | None = None) -> dict[str, str]:
+    return {"href": (url_base() if base is None else base) + href, "rel": rel}
 
 
 def version_entry() -> dict[str, Any]:

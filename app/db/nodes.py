@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Select, bindparam, delete, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, load_only, make_transient_to_detached
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import exceptions
@@ -69,7 +69,13 @@ _UPDATE_AS_READ = update(_NODES).where(
 )
 
 
-def _detached(row: Row[Any]) -> Node:
+#: A node read as a row (``row.uuid``...): what listings return, read like a Node.
+NodeRow = Row[Any]
+#: What the API's views read: a Node, or a row of the nodes table.
+NodeRecord = Node | NodeRow
+
+
+def _detached(row: NodeRow) -> Node:
     """A detached Node from a full row, as if loaded by a session and expunged."""
     node = Node(**row._mapping)
     make_transient_to_detached(node)
@@ -101,8 +107,9 @@ def create(values: dict[str, Any]) -> Node:
         raise exceptions.NodeAlreadyExists(field=field, value=values.get(field)) from None
 
 
-def list_query(filters: dict[str, Any]) -> Select[Any]:
-    query = select(Node)
+def list_query(filters: dict[str, Any], *selected: Any) -> Select[Any]:
+    """Nodes matching ``filters`` (column: value): ORM entities, or ``selected`` instead."""
+    query = select(*selected) if selected else select(Node)
     for column, value in filters.items():
         query = query.where(getattr(Node, column) == value)
     return query
@@ -142,10 +149,11 @@ def list_nodes(
     sort_dir: str = "asc",
     associated: bool | None = None,
     columns: list[str] | None = None,
-) -> list[Node]:
-    """Nodes in ``(sort_key, id)`` order, after the node ``marker`` (a UUID).
+) -> list[NodeRow]:
+    """Nodes in ``(sort_key, id)`` order, after the node ``marker`` (a UUID), as rows.
 
-    ``columns`` loads only those columns (and ``uuid``): the others must not be read.
+    ``columns`` reads only those columns (and ``uuid``). Rows, not ORM objects: building a
+    Node per row was two thirds of the time of listing 1,000 nodes.
     """
     if sort_key not in SORT_KEYS:
         raise exceptions.InvalidParameterValue(
@@ -154,7 +162,8 @@ def list_nodes(
     if sort_dir not in ("asc", "desc"):
         raise exceptions.InvalidParameterValue(reason="sort_dir must be 'asc' or 'desc'")
     column = _sort_column(sort_key)
-    query = list_query(filters or {})
+    wanted = [_NODES] if columns is None else [_NODES.c[c] for c in {"uuid", *columns}]
+    query = list_query(filters or {}, *wanted)
     if associated is not None:
         query = query.where(
             Node.instance_uuid.is_not(None) if associated else Node.instance_uuid.is_(None)
@@ -169,13 +178,9 @@ def list_nodes(
             before = tuple_(column, Node.id) < tuple_(row[0], row[1])
             query = query.where(after if sort_dir == "asc" else before)
         query = query.order_by(*ordering)
-        if columns is not None:
-            query = query.options(load_only(*(getattr(Node, c) for c in {"uuid", *columns})))
         if limit is not None:
             query = query.limit(limit)
-        rows = list(session.scalars(query))
-        session.expunge_all()
-        return rows
+        return list(session.execute(query))
 
 
 def count() -> int:
