@@ -14,7 +14,7 @@ import pytest
 
 from app import exceptions, states
 from drivers.base import BootDevice, NodeView
-from drivers.ipmi import IPMIHardware, client
+from drivers.ipmi import IPMIHardware, client, pyghmi_fixes
 from tests.emulators import ipmi
 from tests.emulators.ipmi import IPMIEmulator
 from tests.ipmi_fixtures import PASSWORD, index_of, make_node
@@ -173,3 +173,37 @@ def test_classify_sorts_pyghmi_errors() -> None:
         exceptions.InvalidParameterValue(reason="x"): None,
     }
     assert {exc: client.classify(exc) for exc in cases} == cases
+
+
+def _taken_while_held(module: Any, held_name: str, other_name: str) -> bool:
+    """Whether this thread can take lock ``other_name`` while another holds ``held_name``."""
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with getattr(module, held_name):
+            held.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    assert held.wait(5)
+    other = getattr(module, other_name)
+    took = bool(other.acquire(timeout=0.2))
+    if took:
+        other.release()
+    release.set()
+    holder.join(5)
+    return took
+
+
+def test_pyghmi_bookkeeping_locks_leave_no_order_to_invert() -> None:
+    """pyghmi takes WAITING_SESSIONS then KEEPALIVE_SESSIONS when a timed-out session logs
+    in again from ``wait_for_rsp``, and KEEPALIVE_SESSIONS then WAITING_SESSIONS when it
+    sends; two threads doing both at once deadlocked every IPMI call of the process. After
+    the driver's fixes, while one thread holds either, no other thread can take the other,
+    so neither order can meet its inverse."""
+    from pyghmi.ipmi.private import session
+
+    pyghmi_fixes.apply()
+    assert not _taken_while_held(session, "WAITING_SESSIONS", "KEEPALIVE_SESSIONS")
+    assert not _taken_while_held(session, "KEEPALIVE_SESSIONS", "WAITING_SESSIONS")

@@ -27,16 +27,9 @@ pyghmi facts this module is built around:
   ``drivers.bmc.call`` multiplies that by ``bmc_attempts`` and adds its backoff. A BMC that
   restarts under an established session is reached again once pyghmi has re-logged in on
   its own schedule (about 20 s after the session broke, measured).
-* **pyghmi's waits** (``session._io_wait``) block on an event that only its I/O thread
-  sets, with no timeout. That thread can miss a waiter: an answer that arrived just before
-  the caller started waiting leaves it asleep until its retransmit timer (0.5-1 s, about
-  one exchange in a hundred on loopback), and under concurrency with failing sessions we
-  saw it sit in ``select`` for 300 s with callers blocked forever (all 10 BMCs of the
-  concurrency test hung, a few runs in ten). pyghmi's callers all wait in loops that check
-  their session again, so this module replaces that one function, once, with a copy whose
-  wait lasts at most :data:`IO_WAIT_SLICE` seconds: a lost wake-up now costs a few
-  milliseconds and cannot hang. It relies on pyghmi 1.x internals (``ioqueue``,
-  ``selectdeadline``, ``iosockets``, ``myself``); pyproject pins ``pyghmi<2``.
+* **pyghmi's internals need three fixes** to survive many BMCs from many threads (lost
+  wake-ups, a lock-order deadlock, an unguarded lazy lock): :mod:`drivers.ipmi.pyghmi_fixes`
+  applies them once, before the first session.
 * **A session that stops answering** (the BMC restarted and forgot it, or pyghmi lost track
   of it) is not healed by pyghmi until its own retries and re-login run out, about 20-30 s
   later; meanwhile it is handed back from the cache to every caller. So after a timed-out
@@ -67,7 +60,7 @@ from typing import Any, TypeVar
 from app.config import get_settings
 from drivers import bmc
 from drivers.base import NodeView
-from drivers.ipmi import rmcp
+from drivers.ipmi import pyghmi_fixes, rmcp
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -201,41 +194,11 @@ _LOCKS_GUARD = threading.Lock()
 _BMC_LOCKS: dict[tuple[str, int], threading.Lock] = {}
 #: The Command last made per BMC and credentials (one entry per BMC and user).
 _COMMANDS: dict[tuple[str, int, str, str], Any] = {}
-#: Longest single wait of a caller inside pyghmi before it checks its session again.
-IO_WAIT_SLICE = 0.05
-_io_wait_bounded = False
-
-
-def _bounded_io_wait(session: Any) -> Callable[..., None]:
-    """pyghmi's ``session._io_wait``, except that a caller waits at most
-    :data:`IO_WAIT_SLICE` seconds before its loop looks again (see "pyghmi's waits")."""
-
-    def _io_wait(timeout: float, myaddr: Any = None, evq: Any = None) -> None:
-        evt = threading.Event()
-        if evq is not None:
-            evq.append(evt)
-        deadline = timeout + session._monotonic_time()
-        session.ioqueue.append((deadline, evt, myaddr))
-        if deadline < session.selectdeadline:  # wake the I/O thread, as pyghmi does
-            wake = session.iosockets[0]
-            wake.sendto(b"\x01", (session.myself, wake.getsockname()[1]))
-        evt.wait(max(0.0, min(timeout, IO_WAIT_SLICE)))
-
-    return _io_wait
 
 
 def _bmc_lock(info: IPMIInfo) -> threading.Lock:
     with _LOCKS_GUARD:
-        from pyghmi.ipmi.private import session
-
-        # pyghmi creates this lock lazily, unguarded: two first logins at once could each
-        # make one and start two I/O threads. pyghmi leaves it to callers to provide it.
-        if session.Session.socketchecking is None:
-            session.Session.socketchecking = threading.Lock()
-        global _io_wait_bounded
-        if not _io_wait_bounded:
-            session._io_wait = _bounded_io_wait(session)
-            _io_wait_bounded = True
+        pyghmi_fixes.apply()
         return _BMC_LOCKS.setdefault((info.address, info.port), threading.Lock())
 
 
@@ -298,7 +261,7 @@ def forget(info: IPMIInfo) -> int:
     ``logged`` is cleared first: pyghmi's logout would otherwise send Close Session, which
     waits behind the very command that is stuck. Breaking the session also ends the loops in
     which an abandoned exchange still waits (they check ``logged``/``logging`` each
-    :data:`IO_WAIT_SLICE`), so it lets go of the BMC's lock at once."""
+    ``pyghmi_fixes.IO_WAIT_SLICE``), so it lets go of the BMC's lock at once."""
     _COMMANDS.pop((info.address, info.port, info.username, info.password), None)
     broken = 0
     for stale in _sessions_to(info):
