@@ -81,9 +81,7 @@ def _reader(engine: Engine) -> Engine:
     each one (three round trips become one; a read never needs to be undone). SQLite is
     in process, where a transaction costs nothing and keeps multi-statement reads on one
     snapshot."""
-    if engine.dialect.name == "sqlite":
-        return engine
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine if engine.dialect.name == "sqlite" else _autocommit(engine)
 
 
 def get_engine() -> Engine:
