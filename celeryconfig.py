@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from app.config import get_settings
-from workers.heartbeat import HEARTBEAT_OPTIONS
-from workers.queues import BROADCAST_OPTIONS, BROADCAST_QUEUE, DEFAULT_EXCHANGE, SHARED_QUEUE
+from workers.queues import BROADCAST_QUEUE, DEFAULT_EXCHANGE, SHARED_QUEUE
 
 _settings = get_settings()
 
@@ -40,44 +39,4 @@ accept_content = ["json"]
 worker_send_task_events = _settings.task_events
 task_send_sent_event = _settings.task_events
 
-
-def _every_conductor(task: str, seconds: float) -> dict[str, object]:
-    """A beat entry broadcast to every conductor; a late copy is worthless, so it expires."""
-    return {
-        "task": task,
-        "schedule": seconds,
-        "options": {**BROADCAST_OPTIONS, "expires": seconds},
-    }
-
-
-beat_schedule = {
-    "conductor-heartbeat": {
-        # Consumed by a bootstep outside the task pool (workers/heartbeat.py), so there is
-        # no task of that name to run: beat only needs a name to put on the message.
-        "task": "ironworks.heartbeat",
-        "schedule": _settings.heartbeat_interval,
-        "options": {**HEARTBEAT_OPTIONS, "expires": _settings.heartbeat_interval},
-    },
-    # On the shared queue: exactly one conductor looks for dead ones each time.
-    "conductor-takeover": {
-        "task": "ironworks.periodic.takeover",
-        "schedule": _settings.heartbeat_interval,
-        "options": {"queue": SHARED_QUEUE.name, "expires": _settings.heartbeat_interval * 2},
-    },
-    "conductor-sync-power-states": _every_conductor(
-        "ironworks.periodic.sync_power_states", _settings.sync_power_state_interval
-    ),
-    "conductor-take-over-active-nodes": _every_conductor(
-        "ironworks.periodic.take_over_active_nodes", _settings.sync_local_state_interval
-    ),
-    "conductor-release-orphaned-locks": _every_conductor(
-        "ironworks.periodic.release_orphaned_locks", _settings.orphan_check_interval
-    ),
-    "conductor-provision-timeouts": _every_conductor(
-        "ironworks.periodic.provision_timeouts", _settings.check_provision_state_interval
-    ),
-}
-if _settings.send_sensor_data:
-    beat_schedule["conductor-send-sensor-data"] = _every_conductor(
-        "ironworks.periodic.send_sensor_data", _settings.send_sensor_data_interval
-    )
+# beat_schedule: derived from the periodic jobs' declarations by ``workers/beat.py``.

@@ -5,7 +5,7 @@ conductor group of their own, so the one in-process :class:`ConductorManager` ow
 and no other conductor sees them. The fake driver sleeps ``IRONWORKS_FAKE_POWER_DELAY``
 (``--latency`` ms) per BMC call. For each concurrency in ``--workers`` (a comma-separated
 sweep; default the ``IRONWORKS_SYNC_POWER_STATE_WORKERS`` setting) it runs
-``workers.power_sync.sync_power_states(manager)`` and reports the pass time, nodes/s and
+``workers.periodic.power_sync.sync_power_states(manager)`` and reports the pass time, nodes/s and
 how far that is from the ideal ``N * latency / workers``. Also timed on its own: listing
 the nodes and asking the ring for each one's owner, the part of a pass no concurrency
 setting speeds up.
@@ -102,7 +102,8 @@ def _delete_nodes(group: str) -> None:
 def _conductor(group: str) -> Iterator[ConductorManager]:
     """A started in-process conductor for ``group``, kept alive by a heartbeat thread."""
     from app.config import get_settings
-    from workers.manager import ConductorManager, PoolInfo
+    from workers.base_manager import PoolInfo
+    from workers.manager import ConductorManager
 
     settings = dataclasses.replace(get_settings(), conductor_group=group)
     manager = ConductorManager(f"{group}@bench", PoolInfo("threads", 8), settings=settings)
@@ -140,7 +141,7 @@ def _count_bmc_reads(manager: ConductorManager, progress: Progress) -> Callable[
 
 
 def _one_pass(manager: ConductorManager, workers: int, nodes: int, label: str) -> float:
-    from workers.power_sync import sync_power_states
+    from workers.periodic.power_sync import sync_power_states
 
     manager.settings = dataclasses.replace(manager.settings, sync_power_state_workers=workers)
     with Progress("powersync", label, nodes, "BMC reads") as progress:

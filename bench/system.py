@@ -334,4 +334,8 @@ _FAKE_OPS = ("POWER", "MANAGEMENT", "BOOT", "DEPLOY", "CLEAN")
 
 
 def _celery(*args: str) -> list[str]:
-    return [sys.executable, "-m", "celery", "-A", "workers.celery_app", *args]
+    """A conductor is ``-A workers.service worker``; beat is ``-A workers.beat beat``."""
+    module = {"worker": "workers.service", "beat": "workers.beat"}.get(
+        args[0], "workers.celery_app"
+    )
+    return [sys.executable, "-m", "celery", "-A", module, *args]

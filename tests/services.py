@@ -96,8 +96,13 @@ class Process:
 
 
 def celery_argv(*args: str) -> list[str]:
+    """``celery -A <app> ...``: a worker is a conductor (``workers.service``), beat runs with
+    its schedule (``workers.beat``)."""
     celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
-    return [celery, "-A", "workers.celery_app", *args]
+    module = {"worker": "workers.service", "beat": "workers.beat"}.get(
+        args[0], "workers.celery_app"
+    )
+    return [celery, "-A", module, *args]
 
 
 def start_conductor(name: str, logdir: Path, env: dict[str, str] | None = None) -> Process:

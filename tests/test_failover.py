@@ -183,7 +183,7 @@ def test_drain_finishes_what_it_holds_then_stops(
                 )
                 assert response.status_code == 202, response.text
         out = subprocess.run(
-            [sys.executable, "-m", "workers.drain", name],
+            [sys.executable, "-m", "app.cli", "conductor", "drain", name],
             cwd=ROOT,
             capture_output=True,
             text=True,

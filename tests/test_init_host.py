@@ -20,7 +20,8 @@ from app.db import conductors as conductor_db
 from app.db import nodes as node_db
 from app.db.models import Conductor
 from tests.services import ROOT, celery_argv
-from workers.manager import ConductorManager, PoolInfo
+from workers.base_manager import PoolInfo
+from workers.manager import ConductorManager
 
 GROUP = "unit-tests"  # keeps these conductors out of the rings the live tests use
 
@@ -73,7 +74,7 @@ def test_init_host_runs_its_steps_in_order(
 ) -> None:
     joined: list[str] = []
     manager._join_heartbeat = lambda: joined.append("heartbeat")
-    with caplog.at_level(logging.INFO, logger="workers.manager"):
+    with caplog.at_level(logging.INFO, logger="workers.base_manager"):
         manager.init_host()
     lines = [r.getMessage() for r in caplog.records if "init_host" in r.getMessage()]
     assert [re.sub(r".* step \d/8 ([a-z ]+):.*", r"\1", line) for line in lines] == STEPS
@@ -202,8 +203,8 @@ def test_restart_keeps_locks_of_tasks_still_queued(manager: ConductorManager) ->
 
 
 def test_orphaned_locks_are_released_and_queued_ones_kept(manager: ConductorManager) -> None:
-    from workers import orphans
     from workers.celery_app import app
+    from workers.periodic import orphaned_locks
     from workers.queues import conductor_queue
 
     manager.settings = dataclasses.replace(manager.settings, orphan_lock_grace=0)
@@ -218,9 +219,9 @@ def test_orphaned_locks_are_released_and_queued_ones_kept(manager: ConductorMana
         args=(queued.uuid, states.POWER_ON),
         queue=conductor_queue(manager.host),
     )
-    assert orphans.release_orphaned_locks(manager) == []  # first strike: only suspected
+    assert orphaned_locks.release_orphaned_locks(manager) == []  # first strike: only suspected
     assert node_db.get(lost.uuid).reservation == manager.host
-    found = orphans.release_orphaned_locks(manager)
+    found = orphaned_locks.release_orphaned_locks(manager)
     assert found == sorted([lost.uuid, deploying.uuid])
     # Both lost tasks can start again from the top: they are sent again, with the lock.
     for uuid_ in (queued.uuid, lost.uuid, deploying.uuid):

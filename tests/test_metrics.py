@@ -21,8 +21,9 @@ from tests.helpers import LATEST, create_node, wait_power
 from tests.services import LiveAPI, Process, free_port, wait_for
 from tests.test_power_sync import _node, manager  # noqa: F401  (an in-process conductor)
 from workers import metrics as conductor_metrics
-from workers import power_sync, task_manager
+from workers import task_manager
 from workers.manager import ConductorManager
+from workers.periodic import power_sync
 
 NODE_RULE = "/v1/nodes/<string:ident>"
 POWER_TASK = "ironworks.node.set_power_state"

@@ -13,8 +13,8 @@ import pytest
 from app import states
 from app.db import nodes as node_db
 from tests.test_init_host import _manager
-from workers import power_sync
 from workers.manager import ConductorManager
+from workers.periodic import power_sync
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_failing_bmc_goes_to_maintenance_and_recovers(manager: ConductorManager)
     node = _node(manager, fake_fail="power", fake_fail_message="BMC timeout")
     first = power_sync.sync_power_states(manager)
     assert first is not None and first.failed == [node] and first.maintenance == []
-    assert power_sync.failure_count(node) == 1
+    assert manager.power_state_sync_count.get(node) == 1
     second = power_sync.sync_power_states(manager)
     assert second is not None and second.maintenance == [node]
     broken = node_db.get(node)
@@ -131,7 +131,7 @@ def test_active_nodes_move_to_their_new_owner_in_one_pass(manager: ConductorMana
 
     from app.db.engine import session_scope
     from app.db.models import Node
-    from workers import affinity
+    from workers.periodic import active_nodes
 
     count = 1000
     with session_scope(write=True) as session:
@@ -155,11 +155,11 @@ def test_active_nodes_move_to_their_new_owner_in_one_pass(manager: ConductorMana
             ],
         )
     started = time.monotonic()
-    moved = affinity.take_over_active_nodes(manager)
+    moved = active_nodes.take_over_active_nodes(manager)
     seconds = time.monotonic() - started
     print(f"\ntakeover: {count} active nodes moved to the new owner in {seconds:.1f}s")
     assert moved is not None and len(moved) == count
     nodes = node_db.list_nodes({"conductor_group": manager.settings.conductor_group})
     assert {n.conductor_affinity for n in nodes} == {manager.host}
     assert all(n.reservation is None for n in nodes)
-    assert affinity.take_over_active_nodes(manager) == []  # nothing left to move
+    assert active_nodes.take_over_active_nodes(manager) == []  # nothing left to move

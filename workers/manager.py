@@ -1,302 +1,70 @@
-"""The ConductorManager: what one conductor process is and does.
+"""ConductorManager: the node operations a conductor's tasks call.
 
-``init_host()`` brings the conductor up in a fixed order, one log line per step:
+Built on :class:`~workers.base_manager.BaseConductorManager` (identity, start and stop,
+drivers, ring), as Ironic's conductor is. Each operation opens the node's task
+(``workers/task_manager.py``) and hands it to a workflow (``workers/power.py``,
+``workers/provisioning.py``...), which works on the task and never calls back up here. The
+Celery tasks (``workers/tasks.py``) only find this object and call it.
 
-1. database init (engine; schema through alembic migrations);
-2. clear what an earlier run of this host left behind: tasks still queued for it keep their
-   locks; every other lock is released and nodes it left mid-work are failed;
-3. register the conductor row (hostname, conductor group) - still offline;
-4. keepalive: join the beat-driven heartbeat (its broadcast queue) and stamp a first beat;
-5. worker pool: the pool and concurrency the conductor runs with;
-6. hash ring: the process-wide ring manager, built from the live conductors;
-7. hardware types from entry points, recorded with their interfaces in the conductor row
-   (a name that does not load stops the start);
-8. network and storage interface factories;
-
-and finally marks the conductor online, so the rings of every service take it in.
-``del_host()`` marks it offline, hands the tasks it never started to the new ring owners and
-releases its node locks (see ``workers/takeover.py``).
-
-Business logic lives here and in the workflow modules (``workers/power.py``); Celery tasks
-only look the manager up and call it.
+Per-conductor state of the periodic jobs lives here too: ``power_state_sync_count`` (BMC
+reads that failed in a row, per node) and ``orphan_suspects`` (locks the last orphan scan
+suspected).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
-from app import exceptions, states
-from app.config import Settings, get_settings
-from app.db import conductors, migrate
+from app import exceptions, node_fields, states
 from app.db import nodes as node_db
-from app.db.engine import get_engine, session_scope
 from app.db.models import Node
-from app.hash_ring import HashRingManager, get_ring_manager
-from drivers.base import HardwareType, NetworkInterface
-from drivers.factory import NetworkInterfaceFactory, StorageInterfaceFactory, load_hardware_types
-from workers import metrics, takeover
-from workers.queues import conductor_queue
-from workers.sensors import SensorsNotifier
+from workers import power, provisioning, task_manager
+from workers.base_manager import BaseConductorManager
 
 LOG = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class PoolInfo:
-    """The Celery pool the conductor runs its tasks in."""
+class ConductorManager(BaseConductorManager):
+    """A conductor and its node operations."""
 
-    implementation: str
-    concurrency: int
-
-
-class ConductorManager:
-    """One conductor: its identity, drivers, ring and node operations."""
-
-    def __init__(
-        self,
-        host: str,
-        pool: PoolInfo,
-        settings: Settings | None = None,
-        join_heartbeat: Callable[[], None] | None = None,
-    ) -> None:
-        self.host = host
-        self.topic = conductor_queue(host).name
-        self.pool = pool
-        self.settings = settings or get_settings()
-        self._join_heartbeat = join_heartbeat
-        self.hardware_types: dict[str, HardwareType] = {}
-        self.ring: HashRingManager | None = None
-        self.network_factory: NetworkInterfaceFactory | None = None
-        self.storage_factory: StorageInterfaceFactory | None = None
-        self._started = False
-        self._shutdown = threading.Event()
-        self.draining = False  # set by workers/drain.py: keep out of the ring
-        self._busy: set[str] = set()
-        self._busy_lock = threading.Lock()
-        self.sensors_notifier = SensorsNotifier(host)
-
-    # -- start-up -----------------------------------------------------------------------
-    def init_host(self) -> None:
-        """Bring the conductor up; on any failure undo the registration and re-raise."""
-        if self._started:
-            raise RuntimeError(f"conductor {self.host} is already started")
-        try:
-            self._run_init_steps()
-        except Exception:
-            LOG.exception("Conductor %s failed to start; unregistering", self.host)
-            self.del_host()
-            raise
-        conductors.set_online(self.host, True)
-        self._started = True
-        LOG.info("Conductor %s started: online, consuming %s", self.host, self.topic)
-
-    def _run_init_steps(self) -> None:
-        step = _StepLogger(self.host)
-        engine = get_engine()
-        migrate.upgrade(engine)
-        step(1, "database init", f"{engine.dialect.name} schema at head")
-        left = takeover.recover_own(self)
-        step(
-            2,
-            "clear leftovers",
-            f"kept {len(left.moved)} queued tasks, resumed {len(left.resumed)} lost ones, "
-            f"released {left.released} locks, failed {len(left.failed)} interrupted nodes",
-        )
-        conductors.register(self.host, self.settings.conductor_group)
-        step(3, "register", f"conductor group {self.settings.conductor_group!r}")
-        if self._join_heartbeat is not None:
-            self._join_heartbeat()
-        step(
-            4,
-            "keepalive",
-            f"beat heartbeat every {self.settings.heartbeat_interval}s, "
-            f"timeout {self.settings.heartbeat_timeout}s",
-        )
-        step(5, "worker pool", f"{self.pool.implementation} x{self.pool.concurrency}")
-        self.ring = get_ring_manager()
-        step(6, "hash ring", f"{len(self.ring.members())} rings of live conductors")
-        self.hardware_types = load_hardware_types(self.settings.enabled_hardware_types)
-        conductors.record_interfaces(self.host, self._interface_rows())
-        step(7, "drivers", f"hardware types {sorted(self.hardware_types)}")
-        self.network_factory = NetworkInterfaceFactory(self.settings.enabled_network_interfaces)
-        self.storage_factory = StorageInterfaceFactory(self.settings.enabled_storage_interfaces)
-        step(
-            8,
-            "interface factories",
-            f"network {sorted(self.network_factory.interfaces)}, "
-            f"storage {sorted(self.storage_factory.interfaces)}",
-        )
-
-    def _interface_rows(self) -> list[conductors.InterfaceRow]:
-        rows = []
-        for hw_name, hw in self.hardware_types.items():
-            for kind, names in hw.interface_names().items():
-                rows += [
-                    conductors.InterfaceRow(hw_name, kind, name, i == 0)
-                    for i, name in enumerate(names)
-                ]
-        return rows
-
-    # -- shutdown -----------------------------------------------------------------------
-    def del_host(self) -> None:
-        """Go offline, hand queued work to the new owners and release every lock."""
-        self._shutdown.set()
-        handed = released = 0
-        try:
-            conductors.set_online(self.host, False)
-        except Exception:
-            LOG.exception("Conductor %s could not mark itself offline", self.host)
-        if self.ring is not None:
-            try:
-                handed = len(takeover.hand_back(self).moved)
-            except Exception as exc:  # the broker may be stopping too: peers recover it
-                LOG.warning("Conductor %s could not hand back its queue: %s", self.host, exc)
-        try:
-            released = node_db.clear_reservations(self.host)
-        except Exception:
-            LOG.exception("Conductor %s could not release its locks", self.host)
-        LOG.info(
-            "Conductor %s offline; handed back %d queued tasks, released %d node locks",
-            self.host,
-            handed,
-            released,
-        )
-
-    @contextmanager
-    def working_on(self, node_uuid: str) -> Iterator[None]:
-        """Mark a node as being worked on by this process; refuse a second task on it."""
-        with self._busy_lock:
-            if node_uuid in self._busy:
-                metrics.LOCK_CONFLICTS.labels("busy").inc()
-                raise exceptions.NodeLocked(node=node_uuid, host=f"{self.host} (another task)")
-            self._busy.add(node_uuid)
-        try:
-            yield
-        finally:
-            with self._busy_lock:
-                self._busy.discard(node_uuid)
-
-    def busy_nodes(self) -> set[str]:
-        with self._busy_lock:
-            return set(self._busy)
-
-    @property
-    def started(self) -> bool:
-        """Started and not shutting down: may take periodic work."""
-        return self._started and not self._shutdown.is_set()
-
-    # -- keepalive ----------------------------------------------------------------------
-    def heartbeat(self) -> None:
-        """Stamp this conductor's heartbeat; rejoin if it had been marked offline."""
-        if self._shutdown.is_set() or not self._started or self.draining:
-            return
-        if not conductors.touch(self.host):
-            LOG.warning("Conductor %s was offline in the database; rejoining", self.host)
-            conductors.set_online(self.host, True)
-
-    # -- nodes --------------------------------------------------------------------------
-    def ring_owner(self, node: Node) -> str:
-        """The conductor the ring gives ``node`` to (raises NoLiveConductor)."""
-        assert self.ring is not None
-        return self.ring.get_conductor(node.uuid, node.driver, node.conductor_group)
-
-    def owns(self, node: Node) -> bool:
-        try:
-            return self.ring_owner(node) == self.host
-        except exceptions.NoLiveConductor:
-            return False
-
-    def iter_nodes(self, **filters: Any) -> Iterator[Node]:
-        """The nodes the ring gives this conductor (detached copies), optionally filtered."""
-        query = node_db.list_query(filters).where(
-            Node.conductor_group == self.settings.conductor_group,
-            Node.driver.in_(list(self.hardware_types)),
-        )
-        with session_scope() as session:
-            rows = list(session.scalars(query.order_by(Node.id)))
-            session.expunge_all()
-        for node in rows:
-            if self._shutdown.is_set():
-                return
-            if self.owns(node):
-                yield node
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.power_state_sync_count: dict[str, int] = {}
+        self.orphan_suspects: set[str] = set()
 
     def create_node(self, values: dict[str, Any]) -> Node:
-        """Create a node for a hardware type this conductor has loaded."""
-        driver = values.get("driver")
-        if driver not in self.hardware_types:
-            raise exceptions.UnknownDriver(driver=driver, known=sorted(self.hardware_types))
-        values.setdefault("provision_state", states.ENROLL)
+        """Create a node (``enroll``) for a hardware type this conductor has loaded; its
+        fields are checked as the API checks them (``app/node_fields.py``)."""
+        values = node_fields.check_values(values, node_fields.CREATE_FIELDS)
+        self._check_driver(values.get("driver"))
         values.setdefault("conductor_group", self.settings.conductor_group)
-        return node_db.create(values)
+        return node_db.create({**values, "provision_state": states.ENROLL})
 
     def update_node(self, node_uuid: str, values: dict[str, Any]) -> Node:
-        """Write ``values`` to an unlocked node under this conductor's lock."""
-        node_db.reserve(node_uuid, self.host)
-        node_db.release(node_uuid, self.host, **values)
+        """Write a user's fields to an unlocked node under this conductor's lock, checked
+        as the API checks a PATCH; returns the node as written."""
+        values = node_fields.check_values(values, node_fields.WRITABLE)
+        if "driver" in values:
+            self._check_driver(values["driver"])
+        with task_manager.acquire(self, node_uuid) as task:
+            task.record(**values)
         return node_db.get(node_uuid)
 
-    def get_driver(self, node: Node) -> HardwareType:
-        try:
-            return self.hardware_types[node.driver]
-        except KeyError:
-            raise exceptions.UnknownDriver(
-                driver=node.driver, known=sorted(self.hardware_types)
-            ) from None
-
-    def network_interface(self, node: Node) -> NetworkInterface | None:
-        """The node's network interface (None before ``init_host`` loaded the factories)."""
-        if self.network_factory is None:
-            return None
-        return self.network_factory.get(node.network_interface)
+    def _check_driver(self, driver: Any) -> None:
+        if driver not in self.hardware_types:
+            raise exceptions.UnknownDriver(driver=driver, known=sorted(self.hardware_types))
 
     def change_power_state(self, node_uuid: str, target: str) -> None:
-        """Apply a power request the API locked the node for (see ``workers/power.py``)."""
-        from workers import power
-
-        power.set_power_state(self, node_uuid, target)
+        """Apply a power request the API locked the node for (``workers/power.py``)."""
+        with task_manager.acquire(self, node_uuid, handed_over=True) as task:
+            power.set_power_state(task, target)
 
     def do_provisioning_action(self, node_uuid: str, event: str, options: dict[str, Any]) -> None:
         """Run a provisioning verb the API locked the node for (``workers/provisioning.py``)."""
-        from workers import provisioning
-
-        provisioning.run(self, node_uuid, event, options)
+        with task_manager.acquire(self, node_uuid, handed_over=True) as task:
+            provisioning.run(task, event, options)
 
     def nodes_mapped(self) -> list[str]:
-        """UUIDs of the nodes this conductor owns (for status and tests)."""
+        """UUIDs of the nodes this conductor owns."""
         return [node.uuid for node in self.iter_nodes()]
-
-
-class _StepLogger:
-    """Logs init_host steps on one line each and keeps their order for inspection."""
-
-    def __init__(self, host: str) -> None:
-        self.host = host
-        self.done: list[str] = []
-
-    def __call__(self, number: int, name: str, detail: str) -> None:
-        self.done.append(name)
-        LOG.info("init_host %s step %d/8 %s: %s", self.host, number, name, detail)
-
-
-_current: dict[str, ConductorManager] = {}
-
-
-def set_current(manager: ConductorManager | None) -> None:
-    """Make ``manager`` the conductor of this process (one per process)."""
-    _current.clear()
-    if manager is not None:
-        _current["manager"] = manager
-
-
-def current() -> ConductorManager:
-    """The conductor of this process; raises if this process is not a conductor."""
-    try:
-        return _current["manager"]
-    except KeyError:
-        raise RuntimeError("this process is not a started conductor") from None

@@ -2,7 +2,7 @@
 
 A conductor serves them when ``IRONWORKS_CONDUCTOR_METRICS_PORT`` is not 0, on
 ``IRONWORKS_CONDUCTOR_METRICS_HOST`` (127.0.0.1 by default), from a thread of the worker's
-main process: :func:`serve` is called from ``worker_init`` (``workers/signals.py``) before
+main process: :func:`serve` is called from ``worker_init`` (``workers/service.py``) before
 ``init_host()``, so a port that cannot be bound stops the start before anything is
 registered. The conductor runs its tasks in threads of that process (the ``threads`` pool
 of the Procfile and the tests), so every count is visible there; under a prefork pool the
@@ -37,7 +37,6 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 
 if TYPE_CHECKING:
     from app.config import Settings
-    from workers.power_sync import SyncReport
 
 LOG = logging.getLogger(__name__)
 REGISTRY = CollectorRegistry()
@@ -114,11 +113,12 @@ def task_outcome(task_name: str, outcome: str) -> None:
     TASKS.labels(task_name, outcome).inc()
 
 
-def observe_power_sync(report: SyncReport) -> None:
-    SYNC_DURATION.observe(report.seconds)
-    SYNC_DRIFT.inc(len(report.drift))
-    SYNC_BMC_FAILURES.inc(len(report.failed))
-    SYNC_MAINTENANCE.inc(len(report.maintenance))
+def observe_power_sync(seconds: float, drift: int, failed: int, maintenance: int) -> None:
+    """Count one power-sync pass: its time and the nodes it found in each case."""
+    SYNC_DURATION.observe(seconds)
+    SYNC_DRIFT.inc(drift)
+    SYNC_BMC_FAILURES.inc(failed)
+    SYNC_MAINTENANCE.inc(maintenance)
 
 
 def serve(conductor: str, settings: Settings) -> int | None:

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app import states
 from app.db import ports as port_db
 from drivers.base import WAIT, InspectResult
-from workers import cleaning, deploy, task_manager
+from workers import cleaning, deploy
 from workers.task_manager import NodeTask
-
-if TYPE_CHECKING:
-    from workers.manager import ConductorManager
 
 LOG = logging.getLogger(__name__)
 
@@ -138,15 +135,11 @@ WORK_STATES: dict[str, tuple[str, ...]] = {
 }
 
 
-def run(manager: ConductorManager, uuid: str, event: str, options: dict[str, Any]) -> None:
-    """Run the work of ``event`` on node ``uuid`` under the lock the API took for us."""
-    handler = HANDLERS[event]
-    with task_manager.acquire(manager, uuid, handed_over=True) as task:
-        before = task.provision_state
-        if before not in WORK_STATES[event]:
-            LOG.info("Node %s: %s has nothing to do in state %r", uuid, event, before)
-            return
-        handler(task, options)
-        LOG.info(
-            "Node %s: %s on %s: %s -> %s", uuid, event, manager.host, before, task.provision_state
-        )
+def run(task: NodeTask, event: str, options: dict[str, Any]) -> None:
+    """Run the work of ``event`` on the task's node (locked for us by the API)."""
+    uuid, before = task.node.uuid, task.provision_state
+    if before not in WORK_STATES[event]:
+        LOG.info("Node %s: %s has nothing to do in state %r", uuid, event, before)
+        return
+    HANDLERS[event](task, options)
+    LOG.info("Node %s: %s on %s: %s -> %s", uuid, event, task.host, before, task.provision_state)

@@ -1,8 +1,8 @@
 """Queue names shared by the producers (API, beat) and the conductors.
 
 Every conductor consumes ``conductor.shared`` (work any conductor may do), its own
-``conductor.<hostname>`` (work for the nodes the ring gives it) and ``conductor.broadcast``
-(periodic jobs from beat).
+``conductor.<hostname>`` (work for the nodes the ring gives it), ``conductor.broadcast``
+(periodic jobs from beat) and ``conductor.heartbeat`` (beat's heartbeats).
 Producer and consumer build the same :class:`Queue` on the default exchange, so no
 auto-created exchange appears and every transport routes alike.
 """
@@ -34,9 +34,11 @@ def fanout(name: str) -> tuple[Broadcast, dict[str, Any]]:
 
 
 #: Beat publishes periodic jobs here; every live conductor receives each message. A
-#: conductor that is down misses them, which suits periodic work. (Heartbeats have a fanout
-#: of their own, consumed outside the task pool: ``workers/heartbeat.py``.)
+#: conductor that is down misses them, which suits periodic work.
 BROADCAST_QUEUE, BROADCAST_OPTIONS = fanout("conductor.broadcast")
+#: Beat's heartbeats have a fanout of their own, consumed outside the task pool by each
+#: conductor's main process (``workers/service.py``), so busy threads cannot delay them.
+HEARTBEAT_QUEUE, HEARTBEAT_OPTIONS = fanout("conductor.heartbeat")
 
 
 def conductor_queue(hostname: str) -> Queue:

@@ -1,10 +1,8 @@
-"""Sensor data: each conductor reads its nodes' sensors and publishes them as events.
+"""The sensors notifier: where a conductor sends the sensor readings of its nodes.
 
-Beat broadcasts ``ironworks.periodic.send_sensor_data`` every
-``IRONWORKS_SEND_SENSOR_DATA_INTERVAL`` seconds when ``IRONWORKS_SEND_SENSOR_DATA`` is on.
-Each conductor reads the sensors of the nodes the ring gives it (no lock: a read, like the
-power sync; nodes in maintenance, locked or enrolling are skipped) with bounded concurrency,
-and hands each node's readings to its :class:`SensorsNotifier`, which
+The periodic job ``workers/periodic/sensor_data.py`` reads the sensors of the nodes the ring
+gives a conductor and hands each node's readings to the conductor's
+:class:`SensorsNotifier`, which
 
 * publishes an event on the topic exchange ``ironworks.sensors`` with the routing key
   ``hardware.<driver>.metrics.update`` (Ironic's event type), so any consumer can bind a
@@ -15,24 +13,14 @@ and hands each node's readings to its :class:`SensorsNotifier`, which
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from app import states
 from app.db import sensors as sensor_db
 from app.db.models import Node, utcnow
-from drivers.base import NodeView
-from workers.affinity import WRITERS
+from workers.celery_app import app
 from workers.queues import SENSORS_EXCHANGE
 
-if TYPE_CHECKING:
-    from workers.manager import ConductorManager
-
 LOG = logging.getLogger(__name__)
-_running = threading.Lock()
 
 
 def event_type(driver: str) -> str:
@@ -56,7 +44,6 @@ class SensorsNotifier:
             "payload": data,
         }
         sensor_db.save(node.uuid, data, self.host)
-        from workers.celery_app import app
 
         with app.producer_or_acquire() as producer:
             producer.publish(
@@ -69,55 +56,3 @@ class SensorsNotifier:
                 retry=True,
                 retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5},
             )
-
-
-@dataclass
-class SensorReport:
-    sent: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-
-
-def _eligible(node: Node) -> bool:
-    return (
-        not node.maintenance
-        and node.reservation is None
-        and node.provision_state not in (states.ENROLL, *states.TRANSIENT_STATES)
-    )
-
-
-def send_sensor_data(manager: ConductorManager) -> SensorReport | None:
-    """One collection over this conductor's nodes; None if one is already running."""
-    if not _running.acquire(blocking=False):
-        return None
-    started = time.monotonic()
-    report = SensorReport()
-    try:
-        nodes = [n for n in manager.iter_nodes() if _eligible(n)]
-        # Each node's readings are written: at most 8 at once (see workers/affinity.py).
-        workers = max(1, min(manager.settings.sync_power_state_workers, len(nodes), WRITERS))
-        with ThreadPoolExecutor(workers, thread_name_prefix="sensors") as pool:
-            for node in nodes:
-                pool.submit(_collect_one, manager, node, report)
-    finally:
-        _running.release()
-    report.seconds = time.monotonic() - started
-    LOG.info(
-        "Sensor data on %s: %d nodes sent, %d failed, in %.2fs",
-        manager.host,
-        len(report.sent),
-        len(report.failed),
-        report.seconds,
-    )
-    return report
-
-
-def _collect_one(manager: ConductorManager, node: Node, report: SensorReport) -> None:
-    try:
-        data = manager.get_driver(node).management.get_sensors_data(NodeView.of(node))
-        manager.sensors_notifier.notify(node, data)
-    except Exception as exc:
-        report.failed.append(node.uuid)
-        LOG.warning("Node %s: sensor data not collected: %s", node.uuid, exc)
-        return
-    report.sent.append(node.uuid)

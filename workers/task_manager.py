@@ -2,7 +2,7 @@
 
 Contract
 --------
-* ``acquire(manager, uuid)`` (exclusive) yields a :class:`NodeTask` holding the node's
+* ``acquire(conductor, uuid)`` (exclusive) yields a :class:`NodeTask` holding the node's
   reservation for this conductor. The lock is either taken here (``UPDATE ... WHERE
   reservation IS NULL``) or, when the API already took it *for this conductor* before
   enqueueing, adopted as is. A task the API handed over runs only under that lock: if the
@@ -10,7 +10,7 @@ Contract
   ends with :class:`RequestNotRecorded`. A lock held by anyone else raises
   :class:`NodeLocked`, and so does a second task on a node this conductor is already working
   on (a redelivered message must not run beside the first).
-* ``acquire(manager, uuid, shared=True)`` takes no lock: it only loads the node, for
+* ``acquire(conductor, uuid, shared=True)`` takes no lock: it only loads the node, for
   read-only work that must never stand in a user's way.
 * On leaving the block the exclusive lock is released on every path. The values the work
   recorded with :meth:`NodeTask.record` (and its history entries) are written *in the same
@@ -30,7 +30,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app import exceptions, logs, state_machine
 from app.db import nodes as node_db
@@ -38,9 +38,7 @@ from app.db.models import Node, utcnow
 from app.states import EV_FAIL
 from drivers.base import HardwareType, NetworkInterface, NodeView
 from workers import metrics
-
-if TYPE_CHECKING:
-    from workers.manager import ConductorManager
+from workers.conductor import Conductor
 
 LOG = logging.getLogger(__name__)
 
@@ -100,22 +98,22 @@ class NodeTask:
         self.process_event(event)
 
 
-def _take_lock(manager: ConductorManager, uuid: str, handed_over: bool) -> Node:
+def _take_lock(conductor: Conductor, uuid: str, handed_over: bool) -> Node:
     node = node_db.get(uuid)
-    if handed_over and node.reservation == manager.host:
+    if handed_over and node.reservation == conductor.host:
         return node  # handed over by the API, which locks for the ring owner
     if node.reservation is not None:
         raise exceptions.NodeLocked(node=node.uuid, host=node.reservation)
     try:
-        node = node_db.reserve(uuid, manager.host)
+        node = node_db.reserve(uuid, conductor.host)
     except exceptions.NodeLocked as exc:
-        if not handed_over or exc.kwargs.get("host") != manager.host:
+        if not handed_over or exc.kwargs.get("host") != conductor.host:
             raise
         return node_db.get(uuid)  # the API's transaction committed its lock for us meanwhile
     if handed_over:
         # Nobody locked the node for this task: the API never committed the request (so it
         # never answered 202), or the task is a stale copy of one that already finished.
-        node_db.release(uuid, manager.host)
+        node_db.release(uuid, conductor.host)
         raise exceptions.RequestNotRecorded(node=uuid)
     return node
 
@@ -135,7 +133,7 @@ def _fail_values(task: NodeTask) -> dict[str, Any]:
 
 @contextmanager
 def acquire(
-    manager: ConductorManager, uuid: str, shared: bool = False, handed_over: bool = False
+    conductor: Conductor, uuid: str, shared: bool = False, handed_over: bool = False
 ) -> Iterator[NodeTask]:
     """Open a task on node ``uuid`` (see the module docstring for the contract).
 
@@ -145,20 +143,20 @@ def acquire(
         node = node_db.get(uuid)
         with logs.bound(node=uuid):
             yield NodeTask(
-                node=node, driver=manager.get_driver(node), shared=True, host=manager.host
+                node=node, driver=conductor.get_driver(node), shared=True, host=conductor.host
             )
         return
-    with logs.bound(node=uuid), manager.working_on(uuid):
-        node = _timed_take_lock(manager, uuid, handed_over)
-        with _released(manager, uuid, node) as task:
+    with logs.bound(node=uuid), conductor.working_on(uuid):
+        node = _timed_take_lock(conductor, uuid, handed_over)
+        with _released(conductor, uuid, node) as task:
             yield task
 
 
-def _timed_take_lock(manager: ConductorManager, uuid: str, handed_over: bool) -> Node:
+def _timed_take_lock(conductor: Conductor, uuid: str, handed_over: bool) -> Node:
     """``_take_lock``, timed into the lock-wait histogram; a refusal counts as a conflict."""
     started = time.perf_counter()
     try:
-        return _take_lock(manager, uuid, handed_over)
+        return _take_lock(conductor, uuid, handed_over)
     except exceptions.NodeLocked:
         metrics.LOCK_CONFLICTS.labels("held").inc()
         raise
@@ -167,15 +165,15 @@ def _timed_take_lock(manager: ConductorManager, uuid: str, handed_over: bool) ->
 
 
 @contextmanager
-def _released(manager: ConductorManager, uuid: str, node: Node) -> Iterator[NodeTask]:
+def _released(conductor: Conductor, uuid: str, node: Node) -> Iterator[NodeTask]:
     task: NodeTask | None = None
     try:
         task = NodeTask(
             node=node,
-            driver=manager.get_driver(node),
+            driver=conductor.get_driver(node),
             shared=False,
-            host=manager.host,
-            network=manager.network_interface(node),
+            host=conductor.host,
+            network=conductor.network_interface(node),
         )
         yield task
     except Exception as exc:
@@ -183,10 +181,10 @@ def _released(manager: ConductorManager, uuid: str, node: Node) -> Iterator[Node
         events = list(task.events) if task else []
         error = f"{type(exc).__name__}: {exc}"
         outcome.setdefault("last_error", error)
-        events.append(node_db.Event(error, "error", "ERROR", manager.host))
+        events.append(node_db.Event(error, "error", "ERROR", conductor.host))
         if task is not None:
             outcome.update(_fail_values(task))
-        node_db.release(uuid, manager.host, history=events, **outcome)
+        node_db.release(uuid, conductor.host, history=events, **outcome)
         raise
-    if not node_db.release(uuid, manager.host, history=task.events, **task.outcome):
-        raise exceptions.LockLost(node=uuid, host=manager.host)
+    if not node_db.release(uuid, conductor.host, history=task.events, **task.outcome):
+        raise exceptions.LockLost(node=uuid, host=conductor.host)

@@ -2,102 +2,17 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from importlib.metadata import entry_points
 from typing import Any
 
 from app import exceptions, states
 from app.api.drivers_cache import interface_defaults
-from app.api.utils import check_uuid, iso, mask_secrets, resource_links
+from app.api.utils import iso, mask_secrets, resource_links
 from app.api.versions import requested_at_least, url_base
 from app.config import get_settings
 from app.db.nodes import NodeRecord
+from app.node_fields import CREATE_FIELDS, DICT_FIELDS, WRITABLE, check_values
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9\-._~]+$")
-_DICT_FIELDS = ("driver_info", "properties", "extra", "instance_info")
-_STR_FIELDS = {
-    "driver": 255,
-    "conductor_group": 255,
-    "resource_class": 80,
-    "description": 4096,
-    "owner": 255,
-    "lessee": 255,
-}
-_INTERFACE_FIELDS = ("network_interface", "storage_interface")
-#: Fields a user may set (on create and through PATCH).
-WRITABLE = frozenset(("name", "instance_uuid", *_DICT_FIELDS, *_STR_FIELDS, *_INTERFACE_FIELDS))
-CREATE_FIELDS = WRITABLE | {"uuid"}
 LIST_FIELDS = ("uuid", "name", "instance_uuid", "power_state", "provision_state", "maintenance")
-
-
-def _check_name(name: Any) -> str | None:
-    if name is None:
-        return None
-    if not isinstance(name, str) or not _NAME_RE.fullmatch(name) or len(name) > 255:
-        raise exceptions.InvalidParameterValue(
-            reason=f"name {name!r} is invalid: use 1-255 of the characters A-Z a-z 0-9 - . _ ~"
-        )
-    try:
-        check_uuid(name, "name")
-    except exceptions.Invalid:
-        return name
-    raise exceptions.InvalidParameterValue(reason=f"name {name!r} must not be a UUID")
-
-
-def _check_interface(field: str, value: Any) -> str | None:
-    if value is None:
-        return None
-    kind = field.removesuffix("_interface")
-    known = sorted(ep.name for ep in entry_points(group=f"ironworks.hardware.interfaces.{kind}"))
-    if value not in known:
-        raise exceptions.InvalidParameterValue(
-            reason=f"{field} {value!r} is not available; available: {', '.join(known)}"
-        )
-    return str(value)
-
-
-def _checker(field: str) -> Callable[[Any], Any]:
-    if field == "name":
-        return _check_name
-    if field in _INTERFACE_FIELDS:
-        return lambda v: _check_interface(field, v)
-    if field in ("uuid", "instance_uuid"):
-        return lambda v: None if v is None else check_uuid(v, field)
-    if field in _DICT_FIELDS:
-        return lambda v: _check_dict(field, v)
-    max_len = _STR_FIELDS[field]
-    return lambda v: _check_str(field, v, max_len)
-
-
-def _check_dict(field: str, value: Any) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise exceptions.InvalidParameterValue(reason=f"{field} must be a JSON object")
-    return value
-
-
-def _check_str(field: str, value: Any, max_len: int) -> str | None:
-    if value is None:
-        if field == "driver":
-            raise exceptions.MissingParameterValue(name="driver")
-        return "" if field == "conductor_group" else None
-    if not isinstance(value, str) or len(value) > max_len:
-        raise exceptions.InvalidParameterValue(
-            reason=f"{field} must be a string of at most {max_len} characters"
-        )
-    return value.lower() if field == "conductor_group" else value
-
-
-def check_values(values: dict[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
-    """Validate the given fields; unknown or read-only ones are a 400 naming them."""
-    unknown = sorted(set(values) - allowed)
-    if unknown:
-        raise exceptions.InvalidParameterValue(
-            reason=f"unknown or read-only node fields: {', '.join(unknown)}"
-        )
-    return {field: _checker(field)(value) for field, value in values.items()}
 
 
 def validate_create(body: dict[str, Any]) -> dict[str, Any]:
@@ -113,7 +28,7 @@ def validate_create(body: dict[str, Any]) -> dict[str, Any]:
 def patchable(node: NodeRecord) -> dict[str, Any]:
     """The node as JSON Patch sees it: real (unmasked) values of every exposed field."""
     doc = {field: getattr(node, field) for field in WRITABLE}
-    for field in _DICT_FIELDS:
+    for field in DICT_FIELDS:
         doc[field] = dict(doc[field] or {})
     return doc
 

@@ -8,7 +8,7 @@ import jsonpatch
 from flask import Response, request
 from flask_restx import Namespace, Resource, fields
 
-from app import exceptions, states
+from app import exceptions, node_fields, states
 from app.api import inputs, node_views, schemas
 from app.api.utils import (
     bool_arg,
@@ -202,8 +202,8 @@ def apply_patch(node: Node, patch: list[dict[str, Any]]) -> dict[str, Any]:
         patched = jsonpatch.apply_patch(doc, patch)
     except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
         raise exceptions.Invalid(reason=f"the patch cannot be applied: {exc}") from None
-    changed = {k: patched.get(k) for k in node_views.WRITABLE if patched.get(k) != doc.get(k)}
-    return node_views.check_values(changed, node_views.WRITABLE)
+    changed = {k: patched.get(k) for k in node_fields.WRITABLE if patched.get(k) != doc.get(k)}
+    return node_fields.check_values(changed, node_fields.WRITABLE)
 
 
 @ns.route("/<string:ident>")
@@ -221,7 +221,7 @@ class NodeItem(Resource):
     @schemas.documented(ns, 409, *schemas.BODY_ERRORS)
     def patch(self, ident: str) -> dict[str, Any]:
         """Update a node with a JSON Patch (RFC 6902) of its writable fields."""
-        patch = inputs.read_patch(node_views.WRITABLE)
+        patch = inputs.read_patch(node_fields.WRITABLE)
         node = node_db.get(ident)
         values = apply_patch(node, patch)
         if "driver" in values:

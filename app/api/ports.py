@@ -13,7 +13,6 @@ from app import exceptions
 from app.api import inputs, nodes, schemas
 from app.api.utils import (
     bool_arg,
-    check_uuid,
     iso,
     json_body,
     limit_arg,
@@ -24,6 +23,7 @@ from app.api.utils import (
 from app.db import nodes as node_db
 from app.db import ports as port_db
 from app.db.models import Port
+from app.node_fields import check_uuid
 
 ns = Namespace("ports", description="Network ports of nodes", path="/ports")
 

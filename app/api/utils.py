@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid as uuidlib
 from typing import Any
 from urllib.parse import urlencode
 
@@ -70,13 +69,6 @@ def resource_links(collection: str, ident: str, base: str | None = None) -> list
         link(f"/v1/{collection}/{ident}", base=base),
         link(f"/{collection}/{ident}", "bookmark", base),
     ]
-
-
-def check_uuid(value: str, what: str) -> str:
-    try:
-        return str(uuidlib.UUID(value))
-    except (ValueError, AttributeError, TypeError):
-        raise exceptions.InvalidParameterValue(reason=f"{what} {value!r} is not a UUID") from None
 
 
 def limit_arg() -> int:

@@ -1,9 +1,10 @@
-"""``ironworks conductor drain``: the drain of :mod:`workers.drain`, with progress.
+"""``ironworks conductor drain``: draining a conductor (:mod:`workers.drain`), with progress.
 
-The request is the same broadcast as ``python -m workers.drain``: the conductor leaves the
-ring at once, finishes the tasks queued for it and stops by itself once it holds no lock
-(or its ``--timeout`` passes). With ``--wait`` the command then watches it (messages still
-in its queue, node locks it holds) until it no longer answers a ping, i.e. it has stopped.
+The request is a remote-control broadcast to that conductor alone
+(:func:`workers.control.request_drain`): the conductor leaves the ring at once, finishes the
+tasks queued for it and stops by itself once it holds no lock (or its ``--timeout`` passes).
+With ``--wait`` the command then watches it (messages still in its queue, node locks it
+holds) until it no longer answers a ping, i.e. it has stopped.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def answers_ping(name: str) -> bool:
 def holdings(name: str) -> tuple[int, int]:
     """(messages waiting in its queue, node locks it holds)."""
     from app.db import nodes as node_db
-    from workers.drain import queue_depth
+    from workers.control import queue_depth
 
     return queue_depth(name), len(node_db.locked_by(name))
 
@@ -65,9 +66,9 @@ def wait_until_stopped(name: str, deadline: float) -> None:
 
 
 def drain(args: argparse.Namespace) -> int:
-    from workers import drain as drain_mechanism
+    from workers.control import request_drain
 
-    if not drain_mechanism.request(args.name, args.timeout):
+    if not request_drain(args.name, args.timeout):
         raise CommandFailed(f"no conductor called {args.name} answered")
     print(f"{args.name}: draining; it stops by itself when done")
     if args.wait:

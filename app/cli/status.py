@@ -5,7 +5,7 @@ Like ``ironic-status``, it talks to the database and the broker configured by th
 rule as the API's, relative to the newest heartbeat), how many nodes each live conductor
 owns on the hash ring (computed with :class:`app.hash_ring.HashRingManager`, so it is the
 ring the API routes with), the messages waiting in each ``conductor.<host>`` queue (Redis or
-RabbitMQ, as :func:`workers.drain.queue_depth` counts them) and the nodes per provision and
+RabbitMQ, as :func:`workers.control.queue_depth` counts them) and the nodes per provision and
 power state. A broker that does not answer leaves the queue section out, not the rest.
 """
 
@@ -107,7 +107,7 @@ def ring_section(rows: list[tuple[Conductor, bool]]) -> str:
 def queue_depths(hosts: list[str]) -> dict[str, int]:
     """Messages waiting in each ``conductor.<host>`` queue; raises if the broker is down."""
     from workers.celery_app import app
-    from workers.drain import queue_depth
+    from workers.control import queue_depth
 
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=5)  # fail fast, not retry forever

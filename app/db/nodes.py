@@ -379,3 +379,14 @@ def clear_reservations(holder: str) -> int:
             update(Node).where(Node.reservation == holder).values(reservation=None)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def for_conductor(conductor_group: str | None, drivers: list[str], **filters: Any) -> list[Node]:
+    """The nodes of ``conductor_group`` whose driver is in ``drivers`` (detached), by id."""
+    query = list_query(filters).where(
+        Node.conductor_group == conductor_group, Node.driver.in_(drivers)
+    )
+    with session_scope() as session:
+        rows = list(session.scalars(query.order_by(Node.id)))
+        session.expunge_all()
+    return rows

@@ -11,20 +11,18 @@ maintenance with fault ``power failure``; when it answers again the fault is cle
 
 from __future__ import annotations
 
-import contextvars
+import functools
 import logging
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from app import exceptions, logs, states
+from app import exceptions, states
 from app.db.models import Node
+from drivers.base import NodeView
 from workers import metrics, task_manager
-
-if TYPE_CHECKING:
-    from workers.manager import ConductorManager
+from workers.conductor import Conductor
+from workers.periodic.base import for_each_owned_node, periodic
 
 LOG = logging.getLogger(__name__)
 POWER_FAILURE = "power failure"
@@ -36,8 +34,11 @@ SKIP_STATES = (
     states.ADOPTFAIL,
     *states.TRANSIENT_STATES,
 )
-_running = threading.Lock()
-_failures: dict[str, int] = {}  # per node, on this conductor (as Ironic keeps it)
+
+
+class PowerSyncConductor(Conductor, Protocol):
+    #: Failed power state reads in a row, per node, on this conductor (as Ironic keeps it).
+    power_state_sync_count: dict[str, int]
 
 
 @dataclass
@@ -50,27 +51,27 @@ class SyncReport:
     seconds: float = 0.0
 
 
-def sync_power_states(manager: ConductorManager) -> SyncReport | None:
-    """One pass over this conductor's nodes; None when a pass is already running."""
-    if not _running.acquire(blocking=False):
-        return None
+@periodic(interval=lambda settings: settings.sync_power_state_interval)
+def sync_power_states(conductor: PowerSyncConductor) -> SyncReport:
+    """One pass over this conductor's nodes (None when a pass is already running)."""
     started = time.monotonic()
     report = SyncReport()
-    try:
-        nodes = [n for n in manager.iter_nodes() if _eligible(n)]
-        nodes.sort(key=lambda n: -_failures.get(n.uuid, 0))  # failing BMCs first: fail fast
-        workers = max(1, min(manager.settings.sync_power_state_workers, len(nodes)))
-        with ThreadPoolExecutor(workers, thread_name_prefix="power-sync") as pool:
-            for node in nodes:  # each read logs with the pass's task id and its node
-                pool.submit(contextvars.copy_context().run, _sync_node, manager, node, report)
-    finally:
-        _running.release()
+    failures = conductor.power_state_sync_count
+    for_each_owned_node(
+        conductor,
+        functools.partial(_sync_one, conductor, report=report),
+        conductor.settings.sync_power_state_workers,
+        keep=_eligible,
+        order=lambda node: -failures.get(node.uuid, 0),  # failing BMCs first: fail fast
+    )
     report.seconds = time.monotonic() - started
-    metrics.observe_power_sync(report)
+    metrics.observe_power_sync(
+        report.seconds, len(report.drift), len(report.failed), len(report.maintenance)
+    )
     LOG.info(
         "Power sync on %s: %d nodes in %.2fs, %d drifted, %d BMC failures, %d to maintenance, "
         "%d recovered",
-        manager.host,
+        conductor.host,
         len(report.checked),
         report.seconds,
         len(report.drift),
@@ -89,35 +90,33 @@ def _eligible(node: Node) -> bool:
     return not node.maintenance or node.fault == POWER_FAILURE
 
 
-def _sync_node(manager: ConductorManager, node: Node, report: SyncReport) -> None:
-    with logs.bound(node=node.uuid):
-        _sync_one(manager, node, report)
-
-
-def _sync_one(manager: ConductorManager, node: Node, report: SyncReport) -> None:
+def _sync_one(conductor: PowerSyncConductor, node: Node, report: SyncReport) -> None:
     try:
-        task = task_manager.NodeTask(node=node, driver=manager.get_driver(node), shared=True)
-        actual = task.driver.power.get_power_state(task.view)  # a read: no lock, no query
+        driver = conductor.get_driver(node)
+        actual = driver.power.get_power_state(NodeView.of(node))  # a read: no lock, no query
     except Exception as exc:
-        _bmc_failed(manager, node, report, exc)
+        _bmc_failed(conductor, node, report, exc)
         return
     report.checked.append(node.uuid)
-    _failures.pop(node.uuid, None)
+    conductor.power_state_sync_count.pop(node.uuid, None)
     if node.maintenance and node.fault == POWER_FAILURE:
-        _recover(manager, node, actual, report)
+        _recover(conductor, node, actual, report)
     elif actual != node.power_state:
-        _correct(manager, node, actual, report)
+        _correct(conductor, node, actual, report)
 
 
-def _bmc_failed(manager: ConductorManager, node: Node, report: SyncReport, exc: Exception) -> None:
-    count = _failures[node.uuid] = _failures.get(node.uuid, 0) + 1
+def _bmc_failed(
+    conductor: PowerSyncConductor, node: Node, report: SyncReport, exc: Exception
+) -> None:
+    failures = conductor.power_state_sync_count
+    count = failures[node.uuid] = failures.get(node.uuid, 0) + 1
     report.failed.append(node.uuid)
     LOG.warning("Node %s: power state read failed (%d in a row): %s", node.uuid, count, exc)
-    if node.maintenance or count < manager.settings.power_state_sync_max_retries:
+    if node.maintenance or count < conductor.settings.power_state_sync_max_retries:
         return
     reason = f"During power sync, {count} attempts to read the power state failed: {exc}"
     try:
-        with task_manager.acquire(manager, node.uuid) as task:
+        with task_manager.acquire(conductor, node.uuid) as task:
             task.record(
                 maintenance=True, maintenance_reason=reason, fault=POWER_FAILURE, last_error=reason
             )
@@ -127,9 +126,9 @@ def _bmc_failed(manager: ConductorManager, node: Node, report: SyncReport, exc: 
     report.maintenance.append(node.uuid)
 
 
-def _recover(manager: ConductorManager, node: Node, actual: str, report: SyncReport) -> None:
+def _recover(conductor: Conductor, node: Node, actual: str, report: SyncReport) -> None:
     try:
-        with task_manager.acquire(manager, node.uuid) as task:
+        with task_manager.acquire(conductor, node.uuid) as task:
             task.record(
                 maintenance=False,
                 maintenance_reason=None,
@@ -143,12 +142,12 @@ def _recover(manager: ConductorManager, node: Node, actual: str, report: SyncRep
     report.recovered.append(node.uuid)
 
 
-def _correct(manager: ConductorManager, node: Node, actual: str, report: SyncReport) -> None:
+def _correct(conductor: Conductor, node: Node, actual: str, report: SyncReport) -> None:
     """Drift: push the recorded state to the hardware, or record the hardware's."""
     try:
-        with task_manager.acquire(manager, node.uuid) as task:
+        with task_manager.acquire(conductor, node.uuid) as task:
             fresh = task.node
-            if fresh.power_state is None or not manager.settings.force_power_state_during_sync:
+            if fresh.power_state is None or not conductor.settings.force_power_state_during_sync:
                 task.record(power_state=actual)
                 message = f"Power state {actual!r} read from the hardware recorded"
             else:
@@ -165,7 +164,3 @@ def _correct(manager: ConductorManager, node: Node, actual: str, report: SyncRep
         return
     report.drift.append(node.uuid)
     LOG.warning("Node %s: %s", node.uuid, message)
-
-
-def failure_count(node_uuid: str) -> int:
-    return _failures.get(node_uuid, 0)

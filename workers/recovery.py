@@ -1,6 +1,8 @@
-"""Recovery when a conductor dies, stops, or starts again: nothing queued is lost.
+"""Recovery of what a conductor held when it dies, stops, or starts again: nothing queued is
+lost, no lock is left behind.
 
-* **Dead** (a beat-driven job on the shared queue, so one conductor at a time): conductors
+* **Dead** (the periodic job ``workers/periodic/dead_conductors.py``, on the shared queue, so
+  one conductor at a time): conductors
   whose heartbeat fell behind are claimed with a conditional update, so each is recovered
   once. Their queued messages, and on Redis those they had taken but not acknowledged, move to
   the new ring owners with their task ids; each node's lock moves with its message, so the
@@ -19,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app import exceptions, state_machine, states
 from app.db import conductors
@@ -27,10 +29,8 @@ from app.db import nodes as node_db
 from app.db.models import Node, utcnow
 from workers import requeue
 from workers.celery_app import app
+from workers.conductor import Conductor
 from workers.queues import conductor_queue
-
-if TYPE_CHECKING:
-    from workers.manager import ConductorManager
 
 LOG = logging.getLogger(__name__)
 
@@ -44,10 +44,10 @@ class Recovery:
     failed: list[str] = field(default_factory=list)
 
 
-def _node_owner(manager: ConductorManager) -> Owner:
+def _node_owner(conductor: Conductor) -> Owner:
     def owner_of(node: Node) -> str | None:
         try:
-            owner: str = manager.ring_owner(node)
+            owner: str = conductor.ring_owner(node)
         except exceptions.NoLiveConductor:
             return None
         return owner
@@ -55,11 +55,11 @@ def _node_owner(manager: ConductorManager) -> Owner:
     return owner_of
 
 
-def _ring_owner(manager: ConductorManager, dead: str) -> Callable[[str], str | None]:
+def _ring_owner(conductor: Conductor, dead: str) -> Callable[[str], str | None]:
     def owner_of(node_uuid: str) -> str | None:
         try:
             node = node_db.get(node_uuid)
-            owner: str = manager.ring_owner(node)
+            owner: str = conductor.ring_owner(node)
         except (exceptions.NodeNotFound, exceptions.NoLiveConductor):
             return None
         if owner != dead:
@@ -147,16 +147,18 @@ def release_orphans(
     return report
 
 
-def recover_dead(manager: ConductorManager) -> list[Recovery]:
+def recover_dead(conductor: Conductor) -> list[Recovery]:
     """Claim conductors that stopped heartbeating and recover what they held."""
     reports = []
-    for dead in conductors.claim_dead(manager.settings.heartbeat_timeout):
-        assert manager.ring is not None
-        manager.ring.reset()
+    for dead in conductors.claim_dead(conductor.settings.heartbeat_timeout):
+        assert conductor.ring is not None
+        conductor.ring.reset()
         requeue.restore_unacked(dead)
-        moved = requeue.drain(dead, _ring_owner(manager, dead))
+        moved = requeue.drain(dead, _ring_owner(conductor, dead))
         reason = f"conductor {dead} stopped responding"
-        report = release_orphans(dead, set(), reason, manager.host, resume_on=_node_owner(manager))
+        report = release_orphans(
+            dead, set(), reason, conductor.host, resume_on=_node_owner(conductor)
+        )
         report.moved = moved
         LOG.warning(
             "Took over from dead conductor %s: %d tasks moved, %d lost ones resumed, "
@@ -171,29 +173,31 @@ def recover_dead(manager: ConductorManager) -> list[Recovery]:
     return reports
 
 
-def hand_back(manager: ConductorManager) -> Recovery:
+def hand_back(conductor: Conductor) -> Recovery:
     """On shutdown: give the tasks this conductor never started to the new owners."""
-    assert manager.ring is not None
-    manager.ring.reset()
-    requeue.restore_unacked(manager.host)  # prefetched but never started
-    moved = requeue.drain(manager.host, _ring_owner(manager, manager.host))
-    report = release_orphans(manager.host, set(), f"conductor {manager.host} stopped", manager.host)
+    assert conductor.ring is not None
+    conductor.ring.reset()
+    requeue.restore_unacked(conductor.host)  # prefetched but never started
+    moved = requeue.drain(conductor.host, _ring_owner(conductor, conductor.host))
+    report = release_orphans(
+        conductor.host, set(), f"conductor {conductor.host} stopped", conductor.host
+    )
     report.moved = moved
     return report
 
 
-def recover_own(manager: ConductorManager) -> Recovery:
+def recover_own(conductor: Conductor) -> Recovery:
     """On start-up: keep what the earlier run left queued (and its locks), start again the
     work whose task was lost, free the rest."""
-    requeue.restore_unacked(manager.host)
-    moved = requeue.drain(manager.host, lambda _uuid: manager.host)
+    requeue.restore_unacked(conductor.host)
+    moved = requeue.drain(conductor.host, lambda _uuid: conductor.host)
     keep = {m.node_uuid for m in moved}
     report = release_orphans(
-        manager.host,
+        conductor.host,
         keep,
-        f"conductor {manager.host} restarted",
-        manager.host,
-        resume_on=lambda _node: manager.host,
+        f"conductor {conductor.host} restarted",
+        conductor.host,
+        resume_on=lambda _node: conductor.host,
     )
     report.moved = moved
     return report
