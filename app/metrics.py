@@ -29,7 +29,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 
 LOG = logging.getLogger(__name__)
 REGISTRY = CollectorRegistry()
@@ -92,17 +91,10 @@ class StateCollector(Collector):
 
 def _read_states() -> tuple[list[tuple[str | None, str | None, int]], list[bool]]:
     from app.config import get_settings
-    from app.db import conductors
-    from app.db.engine import session_scope
-    from app.db.models import Node
+    from app.db import conductors, nodes
 
-    query = select(Node.provision_state, Node.power_state, func.count()).group_by(
-        Node.provision_state, Node.power_state
-    )
-    with session_scope() as session:
-        rows: list[tuple[str | None, str | None, int]] = [
-            (a, b, int(c)) for a, b, c in session.execute(query)
-        ]
+    counts = nodes.count_by("provision_state", "power_state")
+    rows = [(provision, power, n) for (provision, power), n in counts.items()]
     timeout = get_settings().heartbeat_timeout
     return rows, [alive for _row, alive in conductors.list_conductors(timeout)]
 

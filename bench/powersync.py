@@ -54,14 +54,10 @@ def _configure(system: System, latency_ms: float) -> None:
 
 def _insert_nodes(group: str, count: int) -> float:
     """Bulk-insert ``count`` nodes into ``group``; returns the seconds it took."""
-    from sqlalchemy import insert
-
     from app import states
-    from app.db.engine import session_scope
-    from app.db.models import Node, utcnow
+    from app.db import nodes
 
     started = time.monotonic()
-    now = utcnow()
     with Progress("powersync", "insert nodes", count) as progress:
         for first in range(0, count, INSERT_BATCH):
             rows = [
@@ -72,30 +68,18 @@ def _insert_nodes(group: str, count: int) -> float:
                     "conductor_group": group,
                     "provision_state": states.AVAILABLE,
                     "power_state": states.POWER_ON,
-                    "driver_info": {},
-                    "driver_internal_info": {},
-                    "properties": {},
-                    "extra": {},
-                    "instance_info": {},
-                    "maintenance": False,
-                    "created_at": now,
                 }
                 for i in range(first, min(first + INSERT_BATCH, count))
             ]
-            with session_scope(write=True) as session:
-                session.execute(insert(Node), rows)
+            nodes.create_many(rows)
             progress.add(len(rows))
     return time.monotonic() - started
 
 
 def _delete_nodes(group: str) -> None:
-    from sqlalchemy import delete
+    from app.db import nodes
 
-    from app.db.engine import session_scope
-    from app.db.models import Node
-
-    with session_scope(write=True) as session:
-        session.execute(delete(Node).where(Node.conductor_group == group))
+    nodes.delete_where(conductor_group=group)
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from app.api.drivers_cache import interface_defaults
 from app.api.utils import iso, mask_secrets, resource_links
 from app.api.versions import requested_at_least, url_base
 from app.config import get_settings
-from app.db.nodes import NodeRecord
+from app.db.models import Node
 from app.node_fields import CREATE_FIELDS, DICT_FIELDS, WRITABLE, check_values
 
 LIST_FIELDS = ("uuid", "name", "instance_uuid", "power_state", "provision_state", "maintenance")
@@ -25,7 +25,7 @@ def validate_create(body: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def patchable(node: NodeRecord) -> dict[str, Any]:
+def patchable(node: Node) -> dict[str, Any]:
     """The node as JSON Patch sees it: real (unmasked) values of every exposed field."""
     doc = {field: getattr(node, field) for field in WRITABLE}
     for field in DICT_FIELDS:
@@ -76,21 +76,21 @@ PLAIN_FIELDS = frozenset(
 )
 
 
-def node_fields(node: NodeRecord, names: list[str], base: str | None = None) -> dict[str, Any]:
+def node_fields(node: Node, names: list[str], base: str | None = None) -> dict[str, Any]:
     """The ``names`` (all in :data:`PLAIN_FIELDS`) of ``node``, and its links."""
     data: dict[str, Any] = {name: getattr(node, name) for name in names}
     data["links"] = resource_links("nodes", node.uuid, base)
     return data
 
 
-def node_summary(node: NodeRecord, base: str | None = None) -> dict[str, Any]:
+def node_summary(node: Node, base: str | None = None) -> dict[str, Any]:
     """The short form used by ``GET /v1/nodes``."""
     data: dict[str, Any] = {field: getattr(node, field) for field in LIST_FIELDS}
     data["links"] = resource_links("nodes", node.uuid, base)
     return data
 
 
-def node_detail(node: NodeRecord, conductor: str | None, base: str | None = None) -> dict[str, Any]:
+def node_detail(node: Node, conductor: str | None, base: str | None = None) -> dict[str, Any]:
     """Every field, with secrets masked, as ``GET /v1/nodes/<id>`` returns it."""
     base = url_base() if base is None else base
     data: dict[str, Any] = {
@@ -142,7 +142,7 @@ def node_detail(node: NodeRecord, conductor: str | None, base: str | None = None
     return data
 
 
-def node_states(node: NodeRecord) -> dict[str, Any]:
+def node_states(node: Node) -> dict[str, Any]:
     """``GET /v1/nodes/<id>/states``."""
     return {
         "power_state": node.power_state,

@@ -21,7 +21,6 @@ from app.api.utils import (
 from app.api.versions import url_base
 from app.db import nodes as node_db
 from app.db.models import Node
-from app.db.nodes import NodeRecord, NodeRow
 from app.hash_ring import get_ring_manager
 
 ns = Namespace("nodes", description="Bare-metal nodes", path="/nodes")
@@ -84,7 +83,7 @@ _LIST_QUERY = {
 }
 
 
-def owner_of(node: NodeRecord, unserved: set[tuple[str, str]] | None = None) -> str | None:
+def owner_of(node: Node, unserved: set[tuple[str, str]] | None = None) -> str | None:
     """The node's conductor, or None. ``unserved`` remembers, across one listing, the
     (group, driver) pairs no live conductor serves, so they are looked up only once."""
     key = (node.conductor_group, node.driver)
@@ -104,11 +103,11 @@ def check_driver(driver: str) -> None:
         raise exceptions.UnknownDriver(driver=driver, known=known)
 
 
-def show(node: NodeRecord) -> dict[str, Any]:
+def show(node: Node) -> dict[str, Any]:
     return select_fields(node_views.node_detail(node, owner_of(node)), request.args.get("fields"))
 
 
-def _items(rows: list[NodeRow], detail: bool, names: list[str] | None, plain: bool) -> list[Any]:
+def _items(rows: list[Node], detail: bool, names: list[str] | None, plain: bool) -> list[Any]:
     """The listed nodes in the shape asked for (summary, detail or ``fields=``)."""
     base = url_base()
     if names is not None and plain:

@@ -15,13 +15,10 @@ import argparse
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import func, select
-
 from app.cli.output import age, cell, safe_url, table
 from app.config import get_settings
-from app.db import conductors
-from app.db.engine import session_scope
-from app.db.models import Conductor, Node, utcnow
+from app.db import conductors, nodes
+from app.db.models import Conductor, utcnow
 
 NO_OWNER = "(no live conductor)"
 
@@ -33,10 +30,8 @@ def register(commands: Any) -> None:
     p.set_defaults(func=status)
 
 
-def _count_by(column: Any, *where: Any) -> dict[Any, int]:
-    with session_scope() as session:
-        query = select(column, func.count()).where(*where).group_by(column)
-        return {value: int(n) for value, n in session.execute(query)}
+def _count_by(column: str) -> dict[Any, int]:
+    return {value: n for (value,), n in nodes.count_by(column).items()}
 
 
 def _state(row: Conductor, alive: bool) -> str:
@@ -46,7 +41,7 @@ def _state(row: Conductor, alive: bool) -> str:
 
 
 def conductor_section(rows: list[tuple[Conductor, bool]], timeout: float) -> str:
-    locks = _count_by(Node.reservation, Node.reservation.is_not(None))
+    locks = _count_by("reservation")
     now = utcnow()
     alive = sum(1 for _row, up in rows if up)
     title = (
@@ -77,14 +72,13 @@ def ring_ownership() -> tuple[Counter[str], int]:
     ring = HashRingManager(ttl=float("inf"))  # one membership read for the whole count
     members = ring.members()
     owners: Counter[str] = Counter()
-    with session_scope() as session:
-        nodes = session.execute(select(Node.uuid, Node.driver, Node.conductor_group)).all()
-    for uuid, driver, group in nodes:
+    rows = nodes.ring_inputs()
+    for uuid, driver, group in rows:
         if (group, driver) in members:
             owners[ring.get_conductor(uuid, driver, group)] += 1
         else:
             owners[NO_OWNER] += 1
-    return owners, len(nodes)
+    return owners, len(rows)
 
 
 def ring_section(rows: list[tuple[Conductor, bool]]) -> str:
@@ -128,8 +122,8 @@ def queue_section(rows: list[tuple[Conductor, bool]]) -> str:
 
 
 def node_section() -> str:
-    by_provision = _count_by(Node.provision_state)
-    by_power = _count_by(Node.power_state)
+    by_provision = _count_by("provision_state")
+    by_power = _count_by("power_state")
     provision = table(("provision state", "nodes"), sorted(by_provision.items()))
     power = table(("power state", "nodes"), sorted((cell(k), n) for k, n in by_power.items()))
     return f"Nodes: {sum(by_provision.values())}\n{provision}\n\n{power}"

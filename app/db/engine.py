@@ -26,6 +26,8 @@ _state: dict[str, Any] = {
     "read": None,
     "write": None,
     "single": None,
+    "core_read": None,
+    "core_write": None,
 }
 #: SQLite has one writer at a time. Threads of one process take turns here, woken the moment
 #: the previous writer commits, instead of in SQLite's busy handler, which sleeps in steps of
@@ -99,6 +101,8 @@ def get_engine() -> Engine:
             read=sessionmaker(_reader(engine)),
             write=sessionmaker(engine.execution_options(write=True)),
             single=_autocommit(engine),
+            core_read=_reader(engine),
+            core_write=engine.execution_options(write=True),
         )
         return engine
 
@@ -125,6 +129,20 @@ def session_scope(write: bool = False) -> Iterator[Session]:
         return
     with factory() as session, session.begin():
         yield session
+
+
+@contextmanager
+def transaction_scope(write: bool = False) -> Iterator[Connection]:
+    """A Core connection in one transaction: committed on success, rolled back on any error.
+    :func:`session_scope` without the ORM, for statements that must be atomic together."""
+    engine = get_engine()
+    target: Engine = _state["core_write" if write else "core_read"]
+    if write and engine.dialect.name == "sqlite":
+        with _sqlite_writer, target.begin() as conn:
+            yield conn
+        return
+    with target.begin() as conn:
+        yield conn
 
 
 @contextmanager
