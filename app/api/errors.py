@@ -34,6 +34,11 @@ def to_status_and_message(exc: Exception) -> tuple[int, str]:
         return exc.code, str(exc)
     if isinstance(exc, HTTPException):
         return exc.code or 500, exc.description or exc.name
+    if isinstance(exc, sa_exc.IntegrityError):
+        # A unique or foreign-key constraint the resource's own check did not name. The
+        # engine hides statement parameters, and the message here names no value.
+        LOG.warning("Write refused by a database constraint: %s", type(exc.orig).__name__)
+        return 409, "The request conflicts with the current state of a resource."
     if isinstance(exc, sa_exc.DBAPIError) and (
         exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError)
     ):
