@@ -15,6 +15,7 @@ from flask import Response, current_app
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
+from app import masking
 from app.exceptions import IronworksError
 
 LOG = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ def to_status_and_message(exc: Exception) -> tuple[int, str]:
 def handle_error(exc: Exception) -> tuple[dict[str, str], int]:
     """flask-restx handler: returns ``(body, status)``."""
     status, message = to_status_and_message(exc)
+    message = masking.mask_text(message)  # a credential in a URL or a header never shows
     if status >= 500:
         LOG.error("Request failed with %d: %s", status, message)
     return error_body(status, message), status
