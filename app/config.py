@@ -17,6 +17,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,10 +67,38 @@ def env_name(name: str) -> str:
 
 
 def state_dir() -> Path:
-    """The folder for embedded state (SQLite file, beat schedule); created on demand."""
+    """The folder for embedded state (SQLite file, beat schedule, the embedded broker's
+    password); created on demand, readable by its owner only (0700): the SQLite file holds
+    BMC passwords."""
     path = Path(os.environ.get(PREFIX + "STATE_DIR", "var")).resolve()
-    path.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.chmod(0o700)  # mkdir's mode is filtered by the umask
     return path
+
+
+def private_file(path: Path, content: Callable[[], str]) -> str:
+    """The text of ``path``, a file only its owner can read (0600); created with
+    ``content()`` if missing, atomically, so processes starting together agree on it."""
+    if not path.exists():
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(content() + "\n")
+        try:
+            os.link(draft, path)  # fails if another process got there first: theirs stands
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
+def embedded_broker_password() -> str:
+    """The embedded broker's password: random, made once per state dir (``broker.password``,
+    0600), read by every process of the Procfile, so no other local user can publish to the
+    conductors' queues or send them Celery control commands."""
+    return private_file(state_dir() / "broker.password", lambda: secrets.token_urlsafe(24))
 
 
 @dataclass(frozen=True)
@@ -172,6 +202,16 @@ class Settings:
     reader_users: list[str] = setting(
         [], "`http_basic`: users who may only read, secrets masked; anyone else gets 403."
     )
+    auth_failure_limit: int = setting(
+        10,
+        "`http_basic`: failed logins from one address, or for one user, within "
+        "`IRONWORKS_AUTH_FAILURE_WINDOW` before further tries are refused with 429 (0: no "
+        "limit).",
+        minimum=0,
+    )
+    auth_failure_window: float = setting(
+        60.0, "`http_basic`: seconds over which failed logins are counted.", minimum=1
+    )
     api_host: str = setting(
         "127.0.0.1",
         "Address the API listens on (the Procfile binds it); `noauth` refuses anything but "
@@ -219,7 +259,8 @@ class Settings:
         if not values.get("database_url"):
             values["database_url"] = f"sqlite:///{state_dir() / 'ironworks.sqlite'}"
         if not values.get("broker_url"):
-            values["broker_url"] = f"redis://127.0.0.1:{EMBEDDED_BROKER_PORT}/0"
+            password = embedded_broker_password()
+            values["broker_url"] = f"redis://:{password}@127.0.0.1:{EMBEDDED_BROKER_PORT}/0"
         return cls(**values)
 
 

@@ -16,6 +16,7 @@
     │   ├── NodeNotFound
     │   ├── PortNotFound
     │   └── ConductorNotFound
+    ├── TooManyRequests (429; the API adds Retry-After)
     ├── NotAcceptable (406)
     ├── RequestTooLarge (413)
     ├── UnsupportedMediaType (415)
@@ -25,7 +26,9 @@
     │   ├── NodeAlreadyExists
     │   ├── PortAlreadyExists
     │   ├── NodeStateChanged
-    │   └── InvalidStateForDelete
+    │   ├── PortChanged
+    │   ├── InvalidStateForDelete
+    │   └── PortChangeRefused
     ├── TemporaryFailure (503)
     │   ├── NoLiveConductor
     │   └── BrokerUnavailable
@@ -128,6 +131,13 @@ class ConductorNotFound(NotFound):
     message = "Conductor {conductor} could not be found."
 
 
+class TooManyRequests(IronworksError):
+    """Too many failed logins; the API adds ``Retry-After``."""
+
+    code = 429
+    message = "Too many failed logins from this client or for this user; retry in {seconds}s."
+
+
 class NotAcceptable(IronworksError):
     code = 406
     message = "{reason}"
@@ -176,6 +186,14 @@ class NodeStateChanged(Conflict):
 
 class InvalidStateForDelete(Conflict):
     message = "Node {node} cannot be deleted in provision state {state!r}; allowed: {allowed}"
+
+
+class PortChanged(Conflict):
+    message = "Port {port} changed while the request was processed; please retry."
+
+
+class PortChangeRefused(Conflict):
+    message = "Port {port}: {reason}"
 
 
 class TemporaryFailure(IronworksError):

@@ -29,6 +29,8 @@ import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
+from app import masking
+
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 FIELDS = ("node", "conductor", "task_id")
 
@@ -73,8 +75,12 @@ def bound(node: str | None = None, task_id: str | None = None) -> Iterator[None]
             var.reset(token)
 
 
+_PLAIN = logging.Formatter()
+
+
 class ContextFilter(logging.Filter):
-    """Adds ``node``, ``conductor`` and ``task_id`` to every record; never drops one."""
+    """Adds ``node``, ``conductor`` and ``task_id`` to every record and masks any credential
+    in its message (:func:`app.masking.mask_text`); never drops one."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "node", None) is None:
@@ -83,6 +89,12 @@ class ContextFilter(logging.Filter):
             record.task_id = _TASK_ID.get()
         if getattr(record, "conductor", None) is None:
             record.conductor = _process["conductor"]
+        message = record.getMessage()
+        masked = masking.mask_text(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:  # formatters reuse exc_text as set here
+            record.exc_text = masking.mask_text(_PLAIN.formatException(record.exc_info))
         return True
 
 

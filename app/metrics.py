@@ -3,8 +3,9 @@
 * ``ironworks_api_requests_total{endpoint, method, status}`` and
   ``ironworks_api_request_duration_seconds{endpoint, method}`` (a histogram): ``endpoint``
   is the Flask URL rule (``/v1/nodes/<node_ident>``), never the raw path, so the number of
-  series stays bounded; a path no rule matches is ``<unmatched>``. Scrapes of ``/metrics``
-  itself are not counted.
+  series stays bounded; a path no rule matches is ``<unmatched>``, and a method other than
+  the seven of :data:`METHODS` is ``other``: every label comes from a fixed set. Scrapes
+  of ``/metrics`` itself are not counted.
 * ``ironworks_nodes_by_provision_state{provision_state}``,
   ``ironworks_nodes_by_power_state{power_state}`` and ``ironworks_conductors{alive}`` are
   read from the database at scrape time (one ``GROUP BY`` over nodes, one read of the
@@ -112,6 +113,12 @@ def _registry() -> CollectorRegistry:
     return registry
 
 
+#: The only values the ``method`` label takes: anything else a client sends is ``other``, so
+#: made-up method names cannot grow the series without bound.
+METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
+OTHER_METHOD = "other"
+
+
 def _start_timer() -> None:
     g.metrics_started = time.perf_counter()
 
@@ -122,7 +129,7 @@ def _observe(response: Response) -> Response:
     if started is None or endpoint == METRICS_ENDPOINT:
         return response
     rule = request.url_rule.rule if request.url_rule is not None else UNMATCHED
-    method = request.method
+    method = request.method if request.method in METHODS else OTHER_METHOD
     REQUESTS.labels(rule, method, str(response.status_code)).inc()
     LATENCY.labels(rule, method).observe(time.perf_counter() - started)
     return response

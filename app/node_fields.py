@@ -41,12 +41,21 @@ WRITABLE = frozenset(("name", "instance_uuid", *DICT_FIELDS, *_STR_FIELDS, *_INT
 CREATE_FIELDS = WRITABLE | {"uuid"}
 
 
+#: Names a node cannot be reached by: ``/v1/nodes/detail`` is the detailed list, and
+#: ``.`` and ``..`` are path segments that clients and proxies resolve away.
+UNREACHABLE_NAMES = frozenset(("detail", ".", ".."))
+
+
 def _check_name(name: Any) -> str | None:
     if name is None:
         return None
     if not isinstance(name, str) or not _NAME_RE.fullmatch(name) or len(name) > 255:
         raise exceptions.InvalidParameterValue(
             reason=f"name {name!r} is invalid: use 1-255 of the characters A-Z a-z 0-9 - . _ ~"
+        )
+    if name in UNREACHABLE_NAMES:
+        raise exceptions.InvalidParameterValue(
+            reason=f"name {name!r} is reserved: the node could not be reached by it"
         )
     try:
         check_uuid(name, "name")

@@ -17,13 +17,12 @@ from typing import Any, Literal, TypeVar
 
 import tenacity
 
-from app import exceptions
+from app import exceptions, masking
 from app.config import get_settings
 from drivers.base import NodeView
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
-MASK = "******"
 
 #: How a driver classifies an exception raised by its protocol library.
 Failure = Literal["timeout", "auth", "protocol"]
@@ -59,11 +58,9 @@ def port_number(node: NodeView, key: str, default: int) -> int:
 
 
 def scrub(text: str, node: NodeView) -> str:
-    """``text`` with every password-like ``driver_info`` value replaced by ``******``."""
-    for key, value in node.driver_info.items():
-        if "password" in key.lower() and isinstance(value, str) and value:
-            text = text.replace(value, MASK)
-    return text
+    """``text`` with every secret of the node's ``driver_info`` and any credential it
+    carries (in a URL, an echoed ``Authorization`` header) masked (:mod:`app.masking`)."""
+    return masking.mask_text(text, masking.secret_values(node.driver_info))
 
 
 def call(

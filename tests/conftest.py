@@ -22,7 +22,7 @@ import pytest
 
 from tests import services
 
-pytest_plugins = ["tests.ipmi_fixtures", "tests.redfish_fixtures"]
+pytest_plugins = ["tests.ipmi_fixtures", "tests.redfish_fixtures", "tests.secure_api"]
 _TMP = Path(tempfile.mkdtemp(prefix="ironworks-tests-"))
 _EMBEDDED: list[object] = []
 

@@ -169,7 +169,7 @@ class LiveAPI:
             raise AssertionError(f"the API process exited:\n{self.process.log()}")
         try:
             return self.http.get(self.url + "/", timeout=2).status_code == 200
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a slow first import: wait on
             return False
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:

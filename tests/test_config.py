@@ -4,6 +4,8 @@ process with a message naming the variable."""
 from __future__ import annotations
 
 import dataclasses
+import os
+from pathlib import Path
 
 import pytest
 
@@ -31,7 +33,8 @@ def test_defaults_are_the_declared_ones(clean_env: pytest.MonkeyPatch) -> None:
     assert settings.database_url.startswith("sqlite:///") and settings.database_url.endswith(
         "ironworks.sqlite"
     )
-    assert settings.broker_url == "redis://127.0.0.1:6390/0"
+    password = (Path(os.environ["IRONWORKS_STATE_DIR"]) / "broker.password").read_text().strip()
+    assert settings.broker_url == f"redis://:{password}@127.0.0.1:6390/0"
     assert settings.fake_delays == dict.fromkeys(
         ("power", "management", "boot", "deploy", "clean"), 0.0
     )

@@ -32,9 +32,12 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tests.helpers import create_node
+from tests.secure_api import PASSWORDS
 from tests.services import LiveAPI
 
 MAX_EXAMPLES = 100
+#: Fewer per operation through ``http_basic``: the three users triple the requests.
+AUTH_EXAMPLES = 15
 CHECKS = [not_a_server_error, response_schema_conformance]
 
 
@@ -84,9 +87,14 @@ def _towards_success(case: Any, pick: int, known: dict[str, list[str]]) -> Any:
 
 
 def _exercise(
-    operation: Any, mode: GenerationMode, known: dict[str, list[str]], statuses: Counter[int]
+    operation: Any,
+    mode: GenerationMode,
+    known: dict[str, list[str]],
+    statuses: Counter[int],
+    examples: int = MAX_EXAMPLES,
+    auth: tuple[str, str] | None = None,
 ) -> None:
-    """Send up to :data:`MAX_EXAMPLES` requests to ``operation``, checking each answer."""
+    """Send up to ``examples`` requests to ``operation`` (as ``auth``), checking each answer."""
     generated = operation.as_strategy(mode)
     steered = st.tuples(generated, st.integers(0, 7)).map(
         lambda drawn: _towards_success(drawn[0], drawn[1], known)
@@ -94,14 +102,15 @@ def _exercise(
 
     @given(case=st.one_of(generated, steered))
     @settings(
-        max_examples=MAX_EXAMPLES,
+        max_examples=examples,
         deadline=None,
         derandomize=True,
         database=None,
         suppress_health_check=list(HealthCheck),
     )
     def run(case: Any) -> None:
-        statuses[case.call_and_validate(checks=CHECKS).status_code] += 1
+        extra = {} if auth is None else {"auth": auth}
+        statuses[case.call_and_validate(checks=CHECKS, **extra).status_code] += 1
 
     try:
         run()
@@ -111,10 +120,14 @@ def _exercise(
         assert mode is GenerationMode.NEGATIVE, operation.label
 
 
-@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
-def test_answers_conform_to_the_openapi_document(
-    api: LiveAPI, known: dict[str, list[str]], mode: GenerationMode
-) -> None:
+def _run_all(
+    api: LiveAPI,
+    mode: GenerationMode,
+    known: dict[str, list[str]],
+    examples: int = MAX_EXAMPLES,
+    auth: tuple[str, str] | None = None,
+) -> Counter[int]:
+    """Every operation, each failing one reported; returns the statuses seen."""
     schema = schemathesis.openapi.from_url(f"{api.url}/v1/swagger.json")
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 27, [op.label for op in operations]
@@ -123,10 +136,33 @@ def test_answers_conform_to_the_openapi_document(
     # Deletions last, so the other operations still find the node and the port.
     for operation in sorted(operations, key=lambda op: op.method.upper() == "DELETE"):
         try:
-            _exercise(operation, mode, known, statuses)
+            _exercise(operation, mode, known, statuses, examples, auth)
         except Exception as exc:  # every failing operation is reported, not only the first
             failures.append(f"{operation.label}: {exc}")
     print(f"{mode}: {sum(statuses.values())} requests, statuses {sorted(statuses.items())}")
     assert not failures, "\n\n".join(failures)
+    return statuses
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_answers_conform_to_the_openapi_document(
+    api: LiveAPI, known: dict[str, list[str]], mode: GenerationMode
+) -> None:
+    statuses = _run_all(api, mode, known)
     if mode is GenerationMode.POSITIVE:  # the steering reached the successful paths
         assert {200, 201, 202, 204} <= set(statuses), statuses
+
+
+@pytest.mark.parametrize("user", ["admin", "reader", "nobody"])
+def test_authenticated_answers_conform_to_the_openapi_document(
+    secure_api: LiveAPI, known: dict[str, list[str]], user: str
+) -> None:
+    """The same checks through ``http_basic``, as an admin, a reader (403 on writes, masked
+    answers) and a user in no role (403 everywhere): every 401/403/409 is declared."""
+    statuses = _run_all(
+        secure_api, GenerationMode.POSITIVE, known, AUTH_EXAMPLES, (user, PASSWORDS[user])
+    )
+    if user == "nobody":
+        assert set(statuses) <= {403, 200}, statuses  # 200: the public version documents
+    else:
+        assert 200 in statuses and (user == "admin" or 403 in statuses), statuses

@@ -33,6 +33,9 @@ def _build_api(blueprint: Blueprint) -> Api:
         description="Bare-metal provisioning, compatible with the OpenStack Ironic v1 API.",
         doc="/docs",
         catch_all_404s=True,
+        # http_basic deployments want credentials on every operation but version discovery.
+        authorizations={"basic": {"type": "basic"}},
+        security="basic",
     )
     api.handle_error = errors.flask_error_response
     for namespace in (nodes.ns, ports.ns, conductors.ns, drivers.ns):

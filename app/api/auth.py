@@ -3,22 +3,23 @@
 ``IRONWORKS_AUTH_STRATEGY`` picks one of two strategies, as Ironic's ``auth_strategy``:
 
 ``noauth`` (the default, for the quick start)
-    No credentials; every caller may do everything. The API then has to listen on loopback
-    only: :func:`install` refuses to build the app when ``IRONWORKS_API_HOST`` is anything
-    else, and logs a WARNING at every start that the API is unauthenticated.
+    No credentials; every caller may do everything. The API then serves loopback only:
+    :func:`install` refuses to build the app when ``IRONWORKS_API_HOST`` is anything else,
+    logs a WARNING at every start that the API is unauthenticated, and answers 403 to any
+    request that arrived on a non-loopback address of the machine, whatever address the
+    server was told to bind (:func:`loopback_only` reads the connection's own socket).
 
 ``http_basic``
     HTTP Basic credentials checked against a bcrypt htpasswd file
     (``IRONWORKS_HTPASSWD_FILE``, lines ``user:$2y$...`` as ``htpasswd -B`` writes them; other
     hash schemes are ignored with a warning). Roles come from two comma lists:
 
-    * ``IRONWORKS_ADMIN_USERS``: everything, seeing what the API shows (``driver_info``
-      passwords are masked for everyone by ``node_views``).
+    * ``IRONWORKS_ADMIN_USERS``: everything, seeing what the API shows (every secret is
+      masked for everyone, by the one rule of :mod:`app.masking`).
     * ``IRONWORKS_READER_USERS``: GET, HEAD and OPTIONS only (anything else is a 403), and
-      every JSON answer is masked once more with a wider net: any key containing ``pass``,
-      ``secret``, ``token``, ``key``, ``credential``, ``community`` or ``configdrive``,
-      in any field (``extra`` and ``properties`` included), reads ``******``. The
-      ``/v1/drivers`` tree is exempt: it documents parameters and stores no values.
+      every JSON answer goes through :func:`app.masking.mask` once more, as a net under
+      the views. The ``/v1/drivers`` tree is exempt: it documents parameters and stores
+      no values.
 
     A user in both lists is an admin. A user with valid credentials in neither list gets
     403 everywhere: no role is ever given implicitly.
@@ -40,23 +41,23 @@ lets nobody in.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import ipaddress
 import json
 import logging
+import math
 import os
 import secrets
 import threading
 import time
 from collections import OrderedDict
-from typing import Any
 
 import bcrypt
 from flask import Flask, Response, g, request
 
-from app import exceptions
+from app import exceptions, masking
+from app.api.login_budget import FailureBudget
 from app.config import Settings
 
 LOG = logging.getLogger(__name__)
@@ -73,29 +74,47 @@ _PUBLIC_PATHS = frozenset(("", "/v1", "/v1/swagger.json", "/v1/docs"))
 _BCRYPT_PREFIXES = (b"$2a$", b"$2b$", b"$2y$")
 #: bcrypt reads at most 72 bytes of a password, and so does ``htpasswd -B``.
 _BCRYPT_MAX = 72
-_MASK = "******"
-_READER_SECRET_HINTS = (
-    "pass",
-    "pswd",
-    "secret",
-    "token",
-    "key",
-    "credential",
-    "community",
-    "configdrive",
-)
 _UNMASKED_PREFIX = "/v1/drivers"
 
 
 def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses (``127.0.0.0/8``, ``::1``)."""
-    host = host.strip().strip("[]")
+    """True for ``localhost`` and loopback addresses (``127.0.0.0/8``, ``::1``, and
+    ``::ffff:127.x.y.z``)."""
+    host = host.strip().strip("[]").split("%", 1)[0]
     if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
         return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return bool((mapped or address).is_loopback)
+
+
+def local_address() -> str | None:
+    """The address of this machine the request's connection arrived on, read from the
+    connection's socket (gunicorn's or werkzeug's), or None if the server does not say."""
+    sock = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
+    try:
+        return str(sock.getsockname()[0]) if sock is not None else None
+    except (OSError, AttributeError, IndexError, TypeError):
+        return None
+
+
+def loopback_only() -> None:
+    """``noauth``'s ``before_request`` hook: a request that arrived on anything but a
+    loopback address is a 403, however the server was told to listen (``--bind 0.0.0.0``,
+    a config file, a socket handed over by systemd)."""
+    arrived_on = local_address()
+    if arrived_on is not None and not is_loopback(arrived_on):
+        LOG.error(
+            "Refused a request that arrived on %s: IRONWORKS_AUTH_STRATEGY=noauth serves "
+            "loopback only; bind 127.0.0.1 or use http_basic",
+            arrived_on,
+        )
+        raise exceptions.Forbidden(
+            reason="this API has no authentication (noauth) and serves loopback only"
+        )
 
 
 class Htpasswd:
@@ -211,7 +230,7 @@ def credentials() -> tuple[str, str]:
         raise exceptions.NotAuthorized(reason="only HTTP Basic credentials are accepted")
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64 (binascii.Error), not ASCII, not UTF-8 once decoded
         raise exceptions.NotAuthorized(reason="malformed HTTP Basic credentials") from None
     user, sep, password = decoded.partition(":")
     if not sep or not user:
@@ -227,20 +246,6 @@ def is_public() -> bool:
     return path in _PUBLIC_PATHS or path.startswith("/swaggerui/")
 
 
-def mask_for_reader(value: Any) -> Any:
-    """A copy of ``value`` with every secret-looking key's value replaced by ``******``."""
-    if isinstance(value, dict):
-        return {
-            key: _MASK
-            if item is not None and any(h in str(key).lower() for h in _READER_SECRET_HINTS)
-            else mask_for_reader(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [mask_for_reader(item) for item in value]
-    return value
-
-
 class BasicAuth:
     """The ``http_basic`` request hooks: who is calling, may they, and what they see."""
 
@@ -248,6 +253,7 @@ class BasicAuth:
         self.htpasswd = Htpasswd(settings.htpasswd_file)
         self.admins = frozenset(settings.admin_users)
         self.readers = frozenset(settings.reader_users) - self.admins
+        self.budget = FailureBudget(settings.auth_failure_limit, settings.auth_failure_window)
 
     def role_of(self, user: str) -> str | None:
         if user in self.admins:
@@ -260,7 +266,14 @@ class BasicAuth:
         if is_public():
             return
         user, password = credentials()
+        keys = (f"addr:{request.remote_addr}", f"user:{user}")
+        wait = self.budget.retry_after(*keys)
+        if wait > 0:
+            g.retry_after = math.ceil(wait)
+            raise exceptions.TooManyRequests(seconds=g.retry_after)
         if not self.htpasswd.check(user, password):
+            self.budget.fail(*keys)
+            LOG.warning("Failed login for user %r from %s", user[:64], request.remote_addr)
             raise exceptions.NotAuthorized(reason="the user name or password is wrong")
         role = self.role_of(user)
         if role is None:
@@ -273,6 +286,8 @@ class BasicAuth:
         """Challenge on 401; mask reader answers."""
         if response.status_code == 401:
             response.headers["WWW-Authenticate"] = REALM
+        if response.status_code == 429:
+            response.headers["Retry-After"] = str(g.get("retry_after", 1))
         if (
             g.get("auth_role") == READER
             and response.is_json
@@ -280,7 +295,7 @@ class BasicAuth:
         ):
             body = response.get_json(silent=True)
             if body is not None:
-                response.set_data(json.dumps(mask_for_reader(body)))
+                response.set_data(json.dumps(masking.mask(body)))
         return response
 
 
@@ -299,6 +314,7 @@ def install(app: Flask, settings: Settings) -> None:
             "reach %s can control every node. Use http_basic beyond a development machine.",
             settings.api_host,
         )
+        app.before_request(loopback_only)
         return
     if settings.auth_strategy != HTTP_BASIC:
         raise exceptions.ConfigurationError(

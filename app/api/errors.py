@@ -15,6 +15,7 @@ from flask import Response, current_app
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
+from app import masking
 from app.exceptions import IronworksError
 
 LOG = logging.getLogger(__name__)
@@ -34,6 +35,11 @@ def to_status_and_message(exc: Exception) -> tuple[int, str]:
         return exc.code, str(exc)
     if isinstance(exc, HTTPException):
         return exc.code or 500, exc.description or exc.name
+    if isinstance(exc, sa_exc.IntegrityError):
+        # A unique or foreign-key constraint the resource's own check did not name. The
+        # engine hides statement parameters, and the message here names no value.
+        LOG.warning("Write refused by a database constraint: %s", type(exc.orig).__name__)
+        return 409, "The request conflicts with the current state of a resource."
     if isinstance(exc, sa_exc.DBAPIError) and (
         exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError)
     ):
@@ -46,6 +52,7 @@ def to_status_and_message(exc: Exception) -> tuple[int, str]:
 def handle_error(exc: Exception) -> tuple[dict[str, str], int]:
     """flask-restx handler: returns ``(body, status)``."""
     status, message = to_status_and_message(exc)
+    message = masking.mask_text(message)  # a credential in a URL or a header never shows
     if status >= 500:
         LOG.error("Request failed with %d: %s", status, message)
     return error_body(status, message), status

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, request
 from flask_restx import Resource, fields
 
-from app import exceptions, states
+from app import exceptions, masking, states
 from app.api import drivers_cache, node_views, schemas
 from app.api.nodes import ns
 from app.api.utils import iso, json_body
@@ -216,7 +216,7 @@ class NodeHistory(Resource):
                     "created_at": iso(row.created_at),
                     "severity": row.severity,
                     "event_type": row.event_type,
-                    "event": row.event,
+                    "event": masking.mask_text(row.event),
                     "conductor": row.conductor,
                     "user": row.user,
                 }

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from app import exceptions, states
+from app import exceptions, masking, states
 from app.api.drivers_cache import interface_defaults
-from app.api.utils import iso, mask_secrets, resource_links
+from app.api.utils import iso, resource_links
 from app.api.versions import requested_at_least, url_base
 from app.config import get_settings
 from app.db.models import Node
@@ -50,8 +50,8 @@ DEFAULTED_INTERFACES = (
 )
 INTERFACES = (*DEFAULTED_INTERFACES, "network", "storage")
 
-#: Fields shown exactly as stored: ``fields=`` made of these alone is served from those
-#: columns only (no JSON columns decoded, nothing masked, no ring lookup).
+#: Fields shown from their column alone: ``fields=`` made of these alone is served from those
+#: columns only (no JSON columns decoded, no ring lookup); free texts are masked.
 PLAIN_FIELDS = frozenset(
     (
         "uuid",
@@ -76,9 +76,20 @@ PLAIN_FIELDS = frozenset(
 )
 
 
+#: Free texts a user or a BMC writes, where a credential can hide (:func:`masking.mask_text`).
+TEXT_FIELDS = frozenset(("description", "maintenance_reason", "last_error"))
+
+
+def _text(value: str | None) -> str | None:
+    return None if value is None else masking.mask_text(value)
+
+
 def node_fields(node: Node, names: list[str], base: str | None = None) -> dict[str, Any]:
     """The ``names`` (all in :data:`PLAIN_FIELDS`) of ``node``, and its links."""
-    data: dict[str, Any] = {name: getattr(node, name) for name in names}
+    data: dict[str, Any] = {
+        name: _text(getattr(node, name)) if name in TEXT_FIELDS else getattr(node, name)
+        for name in names
+    }
     data["links"] = resource_links("nodes", node.uuid, base)
     return data
 
@@ -97,16 +108,16 @@ def node_detail(node: Node, conductor: str | None, base: str | None = None) -> d
         "uuid": node.uuid,
         "name": node.name,
         "driver": node.driver,
-        "driver_info": mask_secrets(node.driver_info or {}),
-        "driver_internal_info": mask_secrets(node.driver_internal_info or {}),
-        "properties": node.properties or {},
-        "extra": node.extra or {},
-        "instance_info": mask_secrets(node.instance_info or {}),
+        "driver_info": masking.mask(node.driver_info or {}),
+        "driver_internal_info": masking.mask(node.driver_internal_info or {}),
+        "properties": masking.mask(node.properties or {}),
+        "extra": masking.mask(node.extra or {}),
+        "instance_info": masking.mask(node.instance_info or {}),
         "instance_uuid": node.instance_uuid,
         "conductor_group": node.conductor_group,
         "conductor": conductor,
         "resource_class": node.resource_class,
-        "description": node.description,
+        "description": _text(node.description),
         "owner": node.owner,
         "lessee": node.lessee,
         "power_state": node.power_state,
@@ -115,9 +126,9 @@ def node_detail(node: Node, conductor: str | None, base: str | None = None) -> d
         "target_provision_state": node.target_provision_state,
         "provision_updated_at": iso(node.provision_updated_at),
         "maintenance": node.maintenance,
-        "maintenance_reason": node.maintenance_reason,
+        "maintenance_reason": _text(node.maintenance_reason),
         "fault": node.fault,
-        "last_error": node.last_error,
+        "last_error": _text(node.last_error),
         "reservation": node.reservation,
         "console_enabled": False,
         "protected": False,
@@ -150,7 +161,7 @@ def node_states(node: Node) -> dict[str, Any]:
         "provision_state": node.provision_state,
         "target_provision_state": node.target_provision_state,
         "provision_updated_at": iso(node.provision_updated_at),
-        "last_error": node.last_error,
+        "last_error": _text(node.last_error),
         "console_enabled": False,
         "raid_config": {},
         "target_raid_config": {},

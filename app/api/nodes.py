@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import jsonpatch
 from flask import Response, request
 from flask_restx import Namespace, Resource, fields
 
 from app import exceptions, node_fields, states
-from app.api import inputs, node_views, schemas
+from app.api import inputs, node_views, patching, schemas
 from app.api.utils import (
     bool_arg,
     field_names,
@@ -195,13 +194,9 @@ class NodeDetailCollection(Resource):
 
 def apply_patch(node: Node, patch: list[dict[str, Any]]) -> dict[str, Any]:
     """Apply an RFC 6902 patch (paths already checked by :func:`inputs.read_patch`) to the
-    node's writable fields; returns the changed values."""
+    node's writable fields (:mod:`app.api.patching`); returns the changed values."""
     doc = node_views.patchable(node)
-    try:
-        patched = jsonpatch.apply_patch(doc, patch)
-    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
-        raise exceptions.Invalid(reason=f"the patch cannot be applied: {exc}") from None
-    changed = {k: patched.get(k) for k in node_fields.WRITABLE if patched.get(k) != doc.get(k)}
+    changed = patching.changed_fields(doc, patching.apply(doc, patch))
     return node_fields.check_values(changed, node_fields.WRITABLE)
 
 

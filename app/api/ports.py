@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import jsonpatch
 from flask import Response, request
 from flask_restx import Namespace, Resource, fields
 
-from app import exceptions
-from app.api import inputs, nodes, schemas
+from app import exceptions, masking, port_rules
+from app.api import inputs, nodes, patching, schemas
 from app.api.utils import (
     bool_arg,
     iso,
@@ -129,11 +128,11 @@ def port_view(port: Port, node_uuid: str, detail: bool = True) -> dict[str, Any]
     if detail:
         data.update(
             node_uuid=node_uuid,
-            extra=port.extra or {},
-            local_link_connection=port.local_link_connection or {},
+            extra=masking.mask(port.extra or {}),
+            local_link_connection=masking.mask(port.local_link_connection or {}),
             pxe_enabled=port.pxe_enabled,
             physical_network=port.physical_network,
-            internal_info=port.internal_info or {},
+            internal_info=masking.mask(port.internal_info or {}),
             is_smartnic=False,
             portgroup_uuid=None,
             name=None,
@@ -143,11 +142,23 @@ def port_view(port: Port, node_uuid: str, detail: bool = True) -> dict[str, Any]
     return data
 
 
+def patchable(port: Port, node_uuid: str) -> dict[str, Any]:
+    """The port as JSON Patch sees it: the real (unmasked) values of its writable fields."""
+    return {
+        "address": port.address,
+        "node_uuid": node_uuid,
+        "extra": dict(port.extra or {}),
+        "local_link_connection": dict(port.local_link_connection or {}),
+        "pxe_enabled": port.pxe_enabled,
+        "physical_network": port.physical_network,
+    }
+
+
 def list_ports(node_uuid: str | None, detail: bool, collection: str) -> dict[str, Any]:
     address = request.args.get("address")
     limit = limit_arg()
     rows = port_db.list_ports(
-        node_uuid, address.lower() if address else None, limit, request.args.get("marker")
+        node_uuid, check_mac(address) if address else None, limit, request.args.get("marker")
     )
     wanted = request.args.get("fields")
     items = [select_fields(port_view(p, n, detail or bool(wanted)), wanted) for p, n in rows]
@@ -216,23 +227,24 @@ class PortItem(Resource):
         """Update a port with a JSON Patch."""
         patch = inputs.read_patch(WRITABLE)
         port, node_uuid = port_db.get(uuid)
-        doc = {k: v for k, v in port_view(port, node_uuid).items() if k in WRITABLE}
-        try:
-            patched = jsonpatch.apply_patch(doc, patch)
-        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
-            raise exceptions.Invalid(reason=f"the patch cannot be applied: {exc}") from None
-        changed = {k: v for k, v in patched.items() if doc.get(k) != v}
-        changed.update({k: None for k in doc if k not in patched})
-        values = _check(changed, WRITABLE)
+        doc = patchable(port, node_uuid)
+        values = _check(patching.changed_fields(doc, patching.apply(doc, patch)), WRITABLE)
         new_node = values.pop("node_uuid", None)
-        port_db.update_port(uuid, values, node_db.get(new_node).uuid if new_node else None)
+        new_uuid = node_db.get(new_node).uuid if new_node else None
+        moved = new_uuid if new_uuid != node_uuid else None
+
+        def allowed(node: Any, target: Any | None) -> None:
+            port_rules.check_update(uuid, node, set(values), target)
+
+        port_db.update_port(port, values, moved, allowed)
         port, node_uuid = port_db.get(uuid)
         return port_view(port, node_uuid)
 
     @ns.response(204, "Port deleted")
+    @schemas.documented(ns, 409)
     def delete(self, uuid: str) -> Response:
         """Delete a port."""
-        port_db.destroy(uuid)
+        port_db.destroy(uuid, lambda node, info: port_rules.check_delete(uuid, node, info))
         return Response(status=204)
 
 

@@ -24,15 +24,18 @@ T = TypeVar("T")
 
 _REASONS = {
     400: "Invalid request (body, URL or query argument)",
+    401: "No valid credentials (http_basic); answered with WWW-Authenticate",
+    403: "The caller's role does not allow this (http_basic), or noauth off loopback",
     404: "No such resource",
     406: "Unsupported API microversion",
     409: "Conflict: the resource is locked, busy or already exists",
     413: "Request body larger than the limit",
     415: "Request body is not application/json",
+    429: "Too many failed logins from this client or for this user; see Retry-After",
     503: "Temporarily unavailable (no live conductor, broker or database); retry",
 }
 #: Answers any operation can give.
-COMMON_ERRORS = (400, 406, 503)
+COMMON_ERRORS = (400, 401, 403, 406, 429, 503)
 #: Answers any operation that reads a request body can add.
 BODY_ERRORS = (413, 415)
 

@@ -1,4 +1,4 @@
-"""Helpers shared by the API resources: request bodies, links, secret masking, pagination."""
+"""Helpers shared by the API resources: request bodies, links, pagination."""
 
 from __future__ import annotations
 
@@ -13,18 +13,6 @@ from app.api import inputs
 from app.api.versions import link, url_base
 
 MAX_LIMIT = 1000
-MASK = "******"
-_SECRET_HINTS = (
-    "password",
-    "passwd",
-    "pswd",
-    "secret",
-    "token",
-    "private_key",
-    "passphrase",
-    "credential",
-    "configdrive",
-)
 
 
 def json_body(optional: bool = False) -> dict[str, Any]:
@@ -38,23 +26,6 @@ def json_body(optional: bool = False) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise exceptions.Invalid(reason="the request body must be a JSON object")
     return body
-
-
-def mask_secrets(value: Any) -> Any:
-    """A copy of ``value`` with password-like entries replaced by ``******``."""
-    if isinstance(value, dict):
-        return {
-            key: MASK if _is_secret(key) and item is not None else mask_secrets(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [mask_secrets(item) for item in value]
-    return value
-
-
-def _is_secret(key: Any) -> bool:
-    lowered = str(key).lower()
-    return lowered == "pass" or any(hint in lowered for hint in _SECRET_HINTS)
 
 
 def iso(value: dt.datetime | None) -> str | None:

@@ -21,7 +21,7 @@ MAX_VERSION = (1, 78)
 HEADER = "X-OpenStack-Ironic-API-Version"
 MIN_HEADER = "X-OpenStack-Ironic-API-Minimum-Version"
 MAX_HEADER = "X-OpenStack-Ironic-API-Maximum-Version"
-_VERSION_RE = re.compile(r"^(\d+)\.(\d+)$")
+_VERSION_RE = re.compile(r"^(\d{1,9})\.(\d{1,9})$")
 
 
 def fmt(version: tuple[int, int]) -> str:
@@ -51,7 +51,7 @@ def negotiate() -> None:
         return
     match = _VERSION_RE.match(raw)
     if not match:
-        raise exceptions.NotAcceptable(reason=f"Invalid API version {raw!r}; use MAJOR.MINOR")
+        raise exceptions.NotAcceptable(reason=f"Invalid API version {raw[:32]!r}; use MAJOR.MINOR")
     version = (int(match.group(1)), int(match.group(2)))
     if not MIN_VERSION <= version <= MAX_VERSION:
         raise exceptions.NotAcceptable(

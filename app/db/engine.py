@@ -12,9 +12,10 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import get_settings
@@ -58,17 +59,37 @@ def _begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("write", False) else "BEGIN")
 
 
+def _private_sqlite_file(url: str) -> None:
+    """Create the SQLite file readable by its owner only (0600; it holds BMC passwords), or
+    tighten one of ours that is not. SQLite gives its -wal and -shm files the same mode."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    elif path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+
+
 def build_engine(url: str) -> Engine:
-    """Create an engine for ``url`` with the settings Ironworks relies on."""
+    """Create an engine for ``url`` with the settings Ironworks relies on.
+
+    ``hide_parameters``: a database error's text never carries the statement's values (a
+    BMC password being written, say), wherever it is logged or shown."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None})
+        _private_sqlite_file(url)
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "isolation_level": None}, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _begin)
         return engine
     # No ping per checkout: it was one extra round trip for every session (16% of the API's
     # time under load). A connection the server dropped fails its statement once; SQLAlchemy
     # then discards the whole pool, the API answers that request 503 and the next one works.
-    return create_engine(url, pool_size=5, max_overflow=10, pool_recycle=1800)
+    return create_engine(url, pool_size=5, max_overflow=10, pool_recycle=1800, hide_parameters=True)
 
 
 def _autocommit(engine: Engine) -> Engine:

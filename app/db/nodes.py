@@ -15,7 +15,6 @@ building a Node through its constructor was two thirds of the time of listing 1,
 
 from __future__ import annotations
 
-import uuid as uuidlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import configure_mappers
 
-from app import exceptions
+from app import exceptions, uuids
 from app.db.engine import statement_scope, transaction_scope
 from app.db.models import Node, NodeHistory, utcnow
 
@@ -85,18 +84,12 @@ def _event(values: RowMapping) -> NodeHistory:
     return event
 
 
-def _is_uuid(value: str) -> bool:
-    try:
-        uuidlib.UUID(value)
-    except ValueError:
-        return False
-    return True
-
-
 def _read(conn: Connection, ident: str) -> Any:
-    """The row of the node with this UUID or name; :class:`NodeNotFound` if there is none."""
-    query = _BY_UUID if _is_uuid(ident) else _BY_NAME
-    row = conn.execute(query, {"ident": ident}).one_or_none()
+    """The row of the node with this UUID (any spelling) or name; :class:`NodeNotFound` if
+    there is none."""
+    uuid = uuids.canonical(ident)
+    query = _BY_NAME if uuid is None else _BY_UUID
+    row = conn.execute(query, {"ident": uuid or ident}).one_or_none()
     if row is None:
         raise exceptions.NodeNotFound(node=ident)
     return row
@@ -114,9 +107,14 @@ def create(values: dict[str, Any]) -> Node:
         with transaction_scope(write=True) as conn:
             row = conn.execute(insert(_NODES).values(**values).returning(*_C)).one()
     except IntegrityError as exc:
-        field = "name" if values.get("name") and "name" in str(exc.orig).lower() else "uuid"
-        raise exceptions.NodeAlreadyExists(field=field, value=values.get(field)) from None
+        raise _duplicate(exc, values) from None
     return as_node(row._mapping)
+
+
+def _duplicate(exc: IntegrityError, values: dict[str, Any]) -> exceptions.IronworksError:
+    """The 409 for a write that hit a unique column (a node's name or UUID)."""
+    field = "name" if values.get("name") and "name" in str(exc.orig).lower() else "uuid"
+    return exceptions.NodeAlreadyExists(field=field, value=values.get(field))
 
 
 def create_many(rows: list[dict[str, Any]]) -> None:
@@ -190,7 +188,8 @@ def list_nodes(
     ordering = (column, _C.id) if sort_dir == "asc" else (column.desc(), _C.id.desc())
     with transaction_scope() as conn:
         if marker is not None:
-            row = conn.execute(select(column, _C.id).where(_C.uuid == marker)).first()
+            marker_uuid = uuids.canonical(marker) or marker
+            row = conn.execute(select(column, _C.id).where(_C.uuid == marker_uuid)).first()
             if row is None:
                 raise exceptions.InvalidParameterValue(reason=f"marker {marker} is not a node")
             key = tuple_(column, _C.id)
@@ -277,11 +276,15 @@ def update_unlocked(node: Node, values: dict[str, Any]) -> Node:
     it as written: a user's PATCH. The UPDATE only matches the row as it was read (same
     ``updated_at``), so two PATCHes computed from the same read cannot overwrite each other:
     the later one gets :class:`NodeStateChanged` (409, retry) — or :class:`NodeLocked`
-    naming the holder when the node is locked, or :class:`NodeNotFound`."""
+    naming the holder when the node is locked, :class:`NodeAlreadyExists` for a name
+    another node has, or :class:`NodeNotFound`."""
     written = {"updated_at": utcnow(), **values}
-    with statement_scope(write=True) as conn:
-        params = {"read_id": node.id, "read_updated_at": node.updated_at, **written}
-        result = conn.execute(_UPDATE_AS_READ, params)
+    try:
+        with statement_scope(write=True) as conn:
+            params = {"read_id": node.id, "read_updated_at": node.updated_at, **written}
+            result = conn.execute(_UPDATE_AS_READ, params)
+    except IntegrityError as exc:
+        raise _duplicate(exc, values) from None
     if result.rowcount == 1:
         node.__dict__.update(written)
         return node

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, Table, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app import exceptions
-from app.db.engine import session_scope
+from app import exceptions, uuids
+from app.db.engine import session_scope, transaction_scope
 from app.db.models import Node, Port, utcnow
+
+_NODES: Table = Node.metadata.tables["nodes"]
+_PORTS: Table = Node.metadata.tables["ports"]
+#: A rule run inside the write's transaction on the port's node row (and, for a move, the
+#: new node's row): raising refuses the write (:mod:`app.port_rules`).
+Check = Callable[[Any, Any | None], None]
 
 
 def _get_in(session: Session, uuid: str) -> Port:
-    port = session.scalar(select(Port).where(Port.uuid == uuid))
+    port = session.scalar(select(Port).where(Port.uuid == (uuids.canonical(uuid) or uuid)))
     if port is None:
         raise exceptions.PortNotFound(port=uuid)
     return port
@@ -66,7 +73,8 @@ def list_ports(
         query = query.where(Port.address == address)
     with session_scope() as session:
         if marker is not None:
-            marker_id = session.scalar(select(Port.id).where(Port.uuid == marker))
+            marker_uuid = uuids.canonical(marker) or marker
+            marker_id = session.scalar(select(Port.id).where(Port.uuid == marker_uuid))
             if marker_id is None:
                 raise exceptions.InvalidParameterValue(reason=f"marker {marker} is not a port")
             query = query.where(Port.id > marker_id)
@@ -75,26 +83,63 @@ def list_ports(
         return rows
 
 
-def update_port(uuid: str, values: dict[str, Any], node_uuid: str | None = None) -> None:
+def _node_row(conn: Connection, where: Any, ident: str) -> Any:
+    """The node row (locked against concurrent writers on PostgreSQL until commit)."""
+    row = conn.execute(select(_NODES).where(where).with_for_update()).first()
+    if row is None:
+        raise exceptions.NodeNotFound(node=ident)
+    return row
+
+
+def update_port(
+    port: Port, values: dict[str, Any], node_uuid: str | None = None, check: Check | None = None
+) -> None:
+    """Write ``values`` to ``port`` as the caller read it (moving it to the node
+    ``node_uuid`` when given) after ``check(node, new_node)`` let it; one transaction.
+
+    Only the row as it was read is written (same ``updated_at``): of two PATCHes computed
+    from one read, the later gets :class:`PortChanged` (409, retry) instead of silently
+    undoing the first."""
+    written = {"updated_at": utcnow(), **values}
     try:
-        with session_scope(write=True) as session:
-            _get_in(session, uuid)
-            if node_uuid is not None:
-                node_id = session.scalar(select(Node.id).where(Node.uuid == node_uuid))
-                if node_id is None:
-                    raise exceptions.NodeNotFound(node=node_uuid)
-                values = {**values, "node_id": node_id}
-            session.execute(
-                update(Port).where(Port.uuid == uuid).values(updated_at=utcnow(), **values)
+        with transaction_scope(write=True) as conn:
+            node = _node_row(conn, _NODES.c.id == port.node_id, str(port.node_id))
+            new_node = (
+                None
+                if node_uuid is None
+                else _node_row(conn, _NODES.c.uuid == node_uuid, node_uuid)
             )
+            if check is not None:
+                check(node, new_node)
+            if new_node is not None:
+                written["node_id"] = new_node.id
+            query = update(_PORTS).where(
+                _PORTS.c.id == port.id,
+                _PORTS.c.updated_at.is_not_distinct_from(port.updated_at),
+            )
+            if conn.execute(query.values(**written)).rowcount != 1:
+                raise _gone_or_changed(conn, port.uuid)
     except IntegrityError:
         raise exceptions.PortAlreadyExists(address=values.get("address")) from None
 
 
-def destroy(uuid: str) -> None:
-    with session_scope(write=True) as session:
-        _get_in(session, uuid)
-        session.execute(delete(Port).where(Port.uuid == uuid))
+def _gone_or_changed(conn: Connection, uuid: str) -> exceptions.IronworksError:
+    if conn.execute(select(_PORTS.c.id).where(_PORTS.c.uuid == uuid)).first() is None:
+        return exceptions.PortNotFound(port=uuid)
+    return exceptions.PortChanged(port=uuid)
+
+
+def destroy(uuid: str, check: Callable[[Any, dict[str, Any] | None], None] | None = None) -> None:
+    """Delete the port after ``check(node, internal_info)`` let it; one transaction."""
+    with transaction_scope(write=True) as conn:
+        query = select(_PORTS).where(_PORTS.c.uuid == (uuids.canonical(uuid) or uuid))
+        port = conn.execute(query).first()
+        if port is None:
+            raise exceptions.PortNotFound(port=uuid)
+        node = _node_row(conn, _NODES.c.id == port.node_id, str(port.node_id))
+        if check is not None:
+            check(node, port.internal_info)
+        conn.execute(delete(_PORTS).where(_PORTS.c.id == port.id))
 
 
 def macs_of(node_uuid: str) -> list[str]:
