@@ -153,7 +153,11 @@ class LiveAPI:
         if env is not None:
             logdir = logdir or Path(tempfile.mkdtemp(prefix="ironworks-api-"))
             self.process = start_api_process(self.port, logdir, env)
-            wait_for(self._serving, 60, f"the API process ({self.process.log_path})", 0.2)
+            try:
+                wait_for(self._serving, 60, f"the API process ({self.process.log_path})", 0.2)
+            except BaseException:
+                self.stop()  # a fixture that fails here is never torn down: leave no server
+                raise
             return
         from werkzeug.serving import make_server
 
