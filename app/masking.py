@@ -18,6 +18,7 @@ puts the hidden values back), but nothing recovers a secret from it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -41,13 +42,22 @@ _URL_CREDENTIALS = re.compile(r"(?P<keep>[a-z][a-z0-9+.-]*://[^/@\s:'\"]*:)[^/@\
 #: ``Authorization: <anything>`` up to the end of the value, and bare ``Basic <b64>`` /
 #: ``Bearer <token>`` credentials.
 _AUTH_HEADER = re.compile(r"(?P<keep>authorization['\"]?\s*[:=]\s*['\"]?)[^'\"\r\n,}]+", re.I)
-_SCHEMES = ("basic", "bearer", "digest", "negotiate")
 _AUTH_SCHEME = re.compile(r"(?P<keep>\b(?:basic|bearer|digest|negotiate)\s+)[\w+/=.~-]{6,}", re.I)
 
 
+_SECRET_KEY = re.compile("|".join(SECRET_HINTS), re.I)
+#: Any text that could hold an embedded credential; the rest (nearly every text) is left
+#: alone after this one search: a node listing masks thousands of short texts.
+_SUSPECT = re.compile(r"@|authorization|basic|bearer|digest|negotiate", re.I)
+
+
+@functools.lru_cache(maxsize=4096)
+def _secret_name(key: str) -> bool:
+    return _SECRET_KEY.search(key) is not None
+
+
 def is_secret_key(key: Any) -> bool:
-    lowered = str(key).lower()
-    return any(hint in lowered for hint in SECRET_HINTS)
+    return _secret_name(key if isinstance(key, str) else str(key))
 
 
 def mask_text(text: str, known: Iterable[str] = ()) -> str:
@@ -55,29 +65,32 @@ def mask_text(text: str, known: Iterable[str] = ()) -> str:
     for value in known:
         if value and len(value) >= 3:  # shorter values would mask unrelated text
             text = text.replace(value, MASK)
-    # Cheap guards first: a node listing masks thousands of short texts with none of these.
-    if "@" in text:
-        text = _URL_CREDENTIALS.sub(rf"\g<keep>{MASK}@", text)
-    lowered = text.lower()
-    if "authorization" in lowered:
-        text = _AUTH_HEADER.sub(rf"\g<keep>{MASK}", text)
-    if any(scheme in lowered for scheme in _SCHEMES):
-        text = _AUTH_SCHEME.sub(rf"\g<keep>{MASK}", text)
-    return text
+    if _SUSPECT.search(text) is None:
+        return text
+    text = _URL_CREDENTIALS.sub(rf"\g<keep>{MASK}@", text)
+    text = _AUTH_HEADER.sub(rf"\g<keep>{MASK}", text)
+    return _AUTH_SCHEME.sub(rf"\g<keep>{MASK}", text)
 
 
 def mask(value: Any) -> Any:
     """A copy of a JSON value with every secret masked (keys by name, texts by content)."""
     if isinstance(value, dict):
-        return {
-            key: MASK if item is not None and is_secret_key(key) else mask(item)
-            for key, item in value.items()
-        }
+        return {key: _masked_item(key, item) for key, item in value.items()}
     if isinstance(value, list):
         return [mask(item) for item in value]
-    if isinstance(value, str):
+    if isinstance(value, str) and _SUSPECT.search(value) is not None:
         return mask_text(value)
     return value
+
+
+def _masked_item(key: Any, item: Any) -> Any:
+    if item is None:
+        return None
+    if is_secret_key(key):
+        return MASK
+    if isinstance(item, str):  # inlined: most values are short texts with nothing to mask
+        return item if _SUSPECT.search(item) is None else mask_text(item)
+    return mask(item) if isinstance(item, dict | list) else item
 
 
 def secret_values(value: Any) -> list[str]:
