@@ -40,9 +40,12 @@ SECRET_HINTS = (
 #: ``scheme://user:password@`` — the password part.
 _URL_CREDENTIALS = re.compile(r"(?P<keep>[a-z][a-z0-9+.-]*://[^/@\s:'\"]*:)[^/@\s'\"]+@", re.I)
 #: ``Authorization: <anything>`` up to the end of the value, and bare ``Basic <b64>`` /
-#: ``Bearer <token>`` credentials.
+#: ``Bearer <token>`` credentials (a token: 8 or more characters with a digit, ``+``, ``/``
+#: or ``=``, so that English such as "Basic credentials" is left alone).
 _AUTH_HEADER = re.compile(r"(?P<keep>authorization['\"]?\s*[:=]\s*['\"]?)[^'\"\r\n,}]+", re.I)
-_AUTH_SCHEME = re.compile(r"(?P<keep>\b(?:basic|bearer|digest|negotiate)\s+)[\w+/=.~-]{6,}", re.I)
+_AUTH_SCHEME = re.compile(
+    r"(?P<keep>\b(?:basic|bearer|digest|negotiate)\s+)(?=[\w+/=.~-]*[0-9+/=])[\w+/=.~-]{8,}", re.I
+)
 
 
 _SECRET_KEY = re.compile("|".join(SECRET_HINTS), re.I)
