@@ -26,6 +26,7 @@
     │   ├── NodeAlreadyExists
     │   ├── PortAlreadyExists
     │   ├── NodeStateChanged
+    │   ├── NodeAssociated
     │   ├── PortChanged
     │   ├── InvalidStateForDelete
     │   └── PortChangeRefused
@@ -186,6 +187,10 @@ class NodeStateChanged(Conflict):
 
 class InvalidStateForDelete(Conflict):
     message = "Node {node} cannot be deleted in provision state {state!r}; allowed: {allowed}"
+
+
+class NodeAssociated(Conflict):
+    message = "Node {node} is associated with instance {instance}."
 
 
 class PortChanged(Conflict):

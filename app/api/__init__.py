@@ -68,6 +68,7 @@ def create_app(migrate_db: bool = True) -> Flask:
     auth.install(app, get_settings())  # before negotiation: anonymous callers learn nothing
     app.before_request(versions.negotiate)
     app.before_request(inputs.check_url_text)  # NUL in a URL: 400, not a database error
+    app.before_request(inputs.check_query_args)  # an undeclared query parameter: 400
     app.after_request(versions.add_headers)
     app.register_error_handler(Exception, errors.flask_error_response)
     return app

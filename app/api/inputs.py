@@ -133,3 +133,36 @@ def check_url_text() -> None:
     """``before_request`` hook: a NUL in the path or the query string is a 400."""
     if any("\x00" in text for text in _url_texts()):
         raise exceptions.InvalidParameterValue(reason="the URL contains a NUL character")
+
+
+def _declared_query(view: Any, method: str) -> frozenset[str] | None:
+    """The query parameters the OpenAPI document declares for ``method`` of ``view``'s
+    resource (class-level and method-level ``@ns.doc(params=...)``); None for a route
+    outside the flask-restx API."""
+    resource = getattr(view, "view_class", None)
+    handler = getattr(resource, method.lower(), None)
+    if resource is None or handler is None:
+        return None
+    names: set[str] = set()
+    for doc in (getattr(resource, "__apidoc__", {}), getattr(handler, "__apidoc__", {})):
+        for name, param in (doc.get("params") or {}).items():
+            if isinstance(param, dict) and param.get("in", "query") == "query":
+                names.add(name)
+    return frozenset(names)
+
+
+def check_query_args() -> None:
+    """``before_request`` hook: a query parameter the operation does not declare is a 400
+    naming it, as in Ironic, rather than silently ignored (``GET /v1/nodes?instance_uuid=``
+    on a server without that filter would otherwise list every node)."""
+    if not request.args or request.endpoint is None:
+        return
+    declared = _declared_query(current_app.view_functions.get(request.endpoint), request.method)
+    if declared is None:
+        return
+    unknown = sorted(set(request.args) - declared)
+    if unknown:
+        raise exceptions.InvalidParameterValue(
+            reason=f"unknown query parameter(s): {', '.join(unknown)[:200]}; "
+            f"this operation takes: {', '.join(sorted(declared)) or 'none'}"
+        )

@@ -12,6 +12,7 @@ from app.api import inputs, node_views, patching, schemas
 from app.api.utils import (
     bool_arg,
     field_names,
+    fields_arg,
     json_body,
     limit_arg,
     next_link,
@@ -21,9 +22,19 @@ from app.api.versions import url_base
 from app.db import nodes as node_db
 from app.db.models import Node
 from app.hash_ring import get_ring_manager
+from app.node_fields import check_uuid
 
 ns = Namespace("nodes", description="Bare-metal nodes", path="/nodes")
-_FILTERS = ("provision_state", "driver", "resource_class", "conductor_group", "owner", "lessee")
+_FILTERS = (
+    "provision_state",
+    "driver",
+    "resource_class",
+    "conductor_group",
+    "owner",
+    "lessee",
+    "instance_uuid",
+    "fault",
+)
 
 node_create = ns.model(
     "NodeCreate",
@@ -78,6 +89,8 @@ _LIST_QUERY = {
         maintenance=("boolean", "Only nodes in (or out of) maintenance"),
         associated=("boolean", "Only nodes with (or without) an instance"),
         **{name: ("string", f"Only nodes with this {name}") for name in _FILTERS},
+        description_contains=("string", "Only nodes whose description contains this text"),
+        project=("string", "Only nodes this project owns or leases"),
     ),
 }
 
@@ -103,7 +116,7 @@ def check_driver(driver: str) -> None:
 
 
 def show(node: Node) -> dict[str, Any]:
-    return select_fields(node_views.node_detail(node, owner_of(node)), request.args.get("fields"))
+    return select_fields(node_views.node_detail(node, owner_of(node)), fields_arg())
 
 
 def _items(rows: list[Node], detail: bool, names: list[str] | None, plain: bool) -> list[Any]:
@@ -131,10 +144,12 @@ def _list(detail: bool) -> dict[str, Any]:
     filters: dict[str, Any] = {k: request.args[k] for k in _FILTERS if k in request.args}
     if "conductor_group" in filters:
         filters["conductor_group"] = filters["conductor_group"].lower()
+    if "instance_uuid" in filters:
+        filters["instance_uuid"] = check_uuid(filters["instance_uuid"], "instance_uuid")
     maintenance = bool_arg("maintenance")
     if maintenance is not None:
         filters["maintenance"] = maintenance
-    wanted = request.args.get("fields")
+    wanted = fields_arg()
     if detail and wanted:
         raise exceptions.InvalidParameterValue(reason="fields cannot be combined with detail")
     limit = limit_arg()
@@ -152,6 +167,8 @@ def _list(detail: bool) -> dict[str, Any]:
         sort_dir=request.args.get("sort_dir", "asc"),
         associated=bool_arg("associated"),
         columns=columns,
+        description_contains=request.args.get("description_contains"),
+        project=request.args.get("project"),
     )
     items = _items(rows, detail, names, plain)
     body: dict[str, Any] = {"nodes": items}
@@ -218,6 +235,10 @@ class NodeItem(Resource):
         patch = inputs.read_patch(node_fields.WRITABLE)
         node = node_db.get(ident)
         values = apply_patch(node, patch)
+        replaced = values.get("instance_uuid")
+        if node.instance_uuid is not None and replaced not in (None, node.instance_uuid):
+            # Nova relies on this 409 when two builds race for one node.
+            raise exceptions.NodeAssociated(node=node.uuid, instance=node.instance_uuid)
         if "driver" in values:
             check_driver(values["driver"])
         if values:

@@ -12,6 +12,7 @@ from app import exceptions, masking, port_rules
 from app.api import inputs, nodes, patching, schemas
 from app.api.utils import (
     bool_arg,
+    fields_arg,
     iso,
     json_body,
     limit_arg,
@@ -160,7 +161,7 @@ def list_ports(node_uuid: str | None, detail: bool, collection: str) -> dict[str
     rows = port_db.list_ports(
         node_uuid, check_mac(address) if address else None, limit, request.args.get("marker")
     )
-    wanted = request.args.get("fields")
+    wanted = fields_arg()
     items = [select_fields(port_view(p, n, detail or bool(wanted)), wanted) for p, n in rows]
     body: dict[str, Any] = {"ports": items}
     following = next_link(collection, [p.uuid for p, _n in rows], limit)
@@ -218,7 +219,7 @@ class PortItem(Resource):
     def get(self, uuid: str) -> dict[str, Any]:
         """Show one port."""
         port, node_uuid = port_db.get(uuid)
-        return select_fields(port_view(port, node_uuid), request.args.get("fields"))
+        return select_fields(port_view(port, node_uuid), fields_arg())
 
     @ns.expect([nodes.patch_op], validate=False)
     @ns.response(200, "The updated port", port_model)

@@ -73,9 +73,16 @@ def next_link(collection: str, idents: list[str], limit: int) -> str | None:
     """Ironic's ``next`` link: present when the page is full."""
     if not idents or len(idents) < limit:
         return None
-    args = {k: v for k, v in request.args.items() if k not in ("marker", "limit")}
-    args.update(limit=str(limit), marker=idents[-1])
+    args = [(k, v) for k, vs in request.args.lists() for v in vs if k not in ("marker", "limit")]
+    args += [("limit", str(limit)), ("marker", idents[-1])]
     return link(f"/v1/{collection}?{urlencode(args)}")["href"]
+
+
+def fields_arg() -> str | None:
+    """The ``fields`` argument, repeated (``fields=a&fields=b``, as gophercloud sends it) or
+    comma-separated (``fields=a,b``) or both, as one comma-separated text."""
+    values = [value for value in request.args.getlist("fields") if value.strip()]
+    return ",".join(values) or None
 
 
 def field_names(wanted: str | None) -> list[str] | None:

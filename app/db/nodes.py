@@ -28,6 +28,7 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    or_,
     select,
     tuple_,
     update,
@@ -171,10 +172,13 @@ def list_nodes(
     sort_dir: str = "asc",
     associated: bool | None = None,
     columns: list[str] | None = None,
+    description_contains: str | None = None,
+    project: str | None = None,
 ) -> list[Node]:
     """Nodes in ``(sort_key, id)`` order, after the node ``marker`` (a UUID).
 
     ``columns`` reads only those columns (and ``uuid``); the others are None on the nodes.
+    ``project`` matches the owner or the lessee; ``description_contains`` a substring.
     """
     column = _sort_column(sort_key)
     if sort_dir not in ("asc", "desc"):
@@ -185,6 +189,10 @@ def list_nodes(
         query = query.where(
             _C.instance_uuid.is_not(None) if associated else _C.instance_uuid.is_(None)
         )
+    if description_contains is not None:
+        query = query.where(_C.description.contains(description_contains, autoescape=True))
+    if project is not None:
+        query = query.where(or_(_C.owner == project, _C.lessee == project))
     ordering = (column, _C.id) if sort_dir == "asc" else (column.desc(), _C.id.desc())
     with transaction_scope() as conn:
         if marker is not None:
@@ -200,11 +208,13 @@ def list_nodes(
 
 
 def destroy(ident: str, allowed_states: tuple[str, ...]) -> None:
-    """Delete an unlocked node in one of ``allowed_states``."""
+    """Delete an unlocked node in one of ``allowed_states`` that no instance uses."""
     with transaction_scope(write=True) as conn:
         node = _read(conn, ident)
         if node.reservation is not None:
             raise exceptions.NodeLocked(node=node.uuid, host=node.reservation)
+        if node.instance_uuid is not None:
+            raise exceptions.NodeAssociated(node=node.uuid, instance=node.instance_uuid)
         if node.provision_state not in allowed_states:
             raise exceptions.InvalidStateForDelete(
                 node=node.uuid, state=node.provision_state, allowed=", ".join(allowed_states)
