@@ -136,6 +136,7 @@ def start_api_process(port: int, logdir: Path, env: dict[str, str]) -> Process:
     """The API under gunicorn, as the Procfile runs it, with ``env`` over the test settings."""
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     argv = [gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4"]
+    argv += ["--keep-alive", "75"]
     argv += ["--access-logfile", "-", "app.wsgi:app"]
     return Process(f"api-{port}", argv, logdir, {**os.environ, **env})
 
@@ -200,3 +201,11 @@ class LiveAPI:
         else:
             self._server.shutdown()
         self.http.close()
+
+
+def procfile_line(name: str) -> str:
+    """The command of the Procfile's ``name`` process."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith(f"{name}:"):
+            return line.partition(":")[2].strip()
+    raise AssertionError(f"no {name} line in the Procfile")

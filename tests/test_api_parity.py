@@ -6,12 +6,17 @@ the SDK send are honoured, and an instance association is never overwritten.
 
 from __future__ import annotations
 
+import http.client
+import os
+import subprocess
+import time
 import uuid as uuidlib
+from pathlib import Path
 
 import pytest
 
 from tests.helpers import LATEST, create_node, fault
-from tests.services import LiveAPI
+from tests.services import ROOT, LiveAPI, answers, free_port, procfile_line, wait_for
 
 
 @pytest.mark.parametrize(
@@ -92,3 +97,66 @@ def test_instance_association_is_never_overwritten(system: dict[str, object], ap
     assert refused.status_code == 409 and "associated" in fault(refused)
     assert patch(None, "remove").status_code == 200
     assert patch(second).status_code == 200
+
+
+def test_drivers_show_their_interfaces_from_1_30(system: dict[str, object], api: LiveAPI) -> None:
+    new = {"X-OpenStack-Ironic-API-Version": "1.30"}
+    old = {"X-OpenStack-Ironic-API-Version": "1.29"}
+    one = api.get("/v1/drivers/fake-hardware", headers=new).json()
+    assert one["default_power_interface"] == "fake"
+    assert "fake" in one["enabled_power_interfaces"]
+    assert one["enabled_network_interfaces"] and one["default_network_interface"]
+    assert "default_power_interface" not in api.get("/v1/drivers/fake-hardware", headers=old).json()
+    listed = api.get("/v1/drivers", params={"detail": "true"}, headers=new).json()["drivers"]
+    assert all("enabled_deploy_interfaces" in d for d in listed)
+    assert "default_boot_interface" not in api.get("/v1/drivers", headers=new).json()["drivers"][0]
+    assert api.get("/v1/drivers", params={"type": "classic"}, headers=new).json() == {"drivers": []}
+    assert api.get("/v1/drivers", params={"detail": "true"}, headers=old).status_code == 406
+
+
+def test_conductor_list_takes_ironic_arguments(system: dict[str, object], api: LiveAPI) -> None:
+    everyone = api.get("/v1/conductors", params={"detail": "true"}).json()["conductors"]
+    names = [c["hostname"] for c in everyone]
+    assert names == sorted(names) and len(names) >= 2
+    first = api.get("/v1/conductors", params={"limit": 1, "fields": "hostname"}).json()
+    assert [(c["hostname"], set(c)) for c in first["conductors"]] == [
+        (names[0], {"hostname", "links"})
+    ]
+    after = api.get("/v1/conductors", params={"marker": names[0]}).json()["conductors"]
+    assert [c["hostname"] for c in after] == names[1:]
+    backwards = api.get("/v1/conductors", params={"sort_dir": "desc"}).json()["conductors"]
+    assert [c["hostname"] for c in backwards] == names[::-1]
+
+
+def test_api_keeps_idle_connections_longer_than_clients_poll(
+    system: dict[str, object], logdir: Path
+) -> None:
+    """openstacksdk polls every 2 s on one connection: gunicorn's default 2 s keep-alive
+    closed it under the client's feet. The Procfile's API keeps it 75 s."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    env["IRONWORKS_API_PORT"] = str(port)
+    with open(logdir / "keepalive-api.log", "wb") as log:
+        proc = subprocess.Popen(
+            ["sh", "-c", procfile_line("api")], cwd=ROOT, env=env, stdout=log, stderr=log
+        )
+    try:
+
+        def up() -> bool:
+            assert proc.poll() is None, (logdir / "keepalive-api.log").read_text()
+            return answers("127.0.0.1", port)
+
+        wait_for(up, 60, "the Procfile's API")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            for _ in range(2):  # one connection, idle 3 s between requests
+                conn.request("GET", "/v1")
+                response = conn.getresponse()
+                assert response.status == 200
+                response.read()
+                time.sleep(3)
+        finally:
+            conn.close()
+    finally:
+        proc.terminate()
+        proc.wait(20)

@@ -22,7 +22,7 @@ import requests
 from app.api import auth
 from tests.helpers import fault
 from tests.secure_api import COST, PASSWORDS, as_user, create_node, write_htpasswd
-from tests.services import ROOT, LiveAPI, free_port, wait_for
+from tests.services import ROOT, LiveAPI, free_port, procfile_line, wait_for
 
 BMC_PASSWORD = "bmc-" + secrets.token_hex(8)
 API_KEY = "key-" + secrets.token_hex(8)
@@ -235,13 +235,6 @@ def test_unsafe_configuration_refuses_to_start(env: dict[str, str], reason: str)
 )
 def test_loopback_hosts(host: str, loopback: bool) -> None:
     assert auth.is_loopback(host) is loopback
-
-
-def procfile_line(name: str) -> str:
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        if line.startswith(f"{name}:"):
-            return line.partition(":")[2].strip()
-    raise AssertionError(f"no {name} line in the Procfile")
 
 
 def test_flower_refuses_to_start_open_when_auth_is_on() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from app import exceptions
+from app.config import get_settings
 from app.db.models import Node
 from drivers.base import ALL_INTERFACES, HardwareType, NodeView
 from drivers.factory import load_hardware_types
@@ -35,6 +36,19 @@ def interface_defaults(driver: str) -> dict[str, str]:
     if hw is None:
         return {}
     return {kind: names[0] for kind, names in hw.interface_names().items()}
+
+
+def enabled_interfaces(driver: str) -> dict[str, list[str]]:
+    """Each interface kind's enabled implementations for ``driver``, the default first:
+    the hardware type's own, and the deployment's network and storage interfaces."""
+    hw = hardware_type(driver)
+    names = hw.interface_names() if hw is not None else {}
+    settings = get_settings()
+    return {
+        **names,
+        "network": list(settings.enabled_network_interfaces),
+        "storage": list(settings.enabled_storage_interfaces),
+    }
 
 
 def properties(driver: str) -> dict[str, str]:
