@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import uuid
 from typing import Any
 
@@ -58,3 +59,8 @@ def wait_provision(api: LiveAPI, ident: str, expect: str, timeout: float = 15) -
         return node if done else None
 
     return dict(wait_for(settled, timeout, f"node {ident} to reach {expect!r}"))
+
+
+def random_mac() -> str:
+    """A locally administered MAC address no other test uses."""
+    return "52:54:02:" + ":".join(f"{b:02x}" for b in secrets.token_bytes(3))

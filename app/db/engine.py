@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +135,13 @@ def dispose_engine() -> None:
             _state["engine"].dispose()
 
 
+def _writers_turn(write: bool) -> AbstractContextManager[Any]:
+    """What a writer of this process waits on before it starts: ``_sqlite_writer`` on
+    SQLite, nothing elsewhere. Also makes sure the engine (and ``_state``) is built."""
+    sqlite = get_engine().dialect.name == "sqlite"
+    return _sqlite_writer if write and sqlite else nullcontext()
+
+
 @contextmanager
 def session_scope(write: bool = False) -> Iterator[Session]:
     """A session in a transaction: committed on success, rolled back on any error.
@@ -142,13 +149,9 @@ def session_scope(write: bool = False) -> Iterator[Session]:
     Pass ``write=True`` when the transaction changes rows, so SQLite serialises writers at
     BEGIN instead of failing half-way through.
     """
-    engine = get_engine()
+    turn = _writers_turn(write)
     factory: sessionmaker[Session] = _state["write" if write else "read"]
-    if write and engine.dialect.name == "sqlite":
-        with _sqlite_writer, factory() as session, session.begin():
-            yield session
-        return
-    with factory() as session, session.begin():
+    with turn, factory() as session, session.begin():
         yield session
 
 
@@ -156,13 +159,9 @@ def session_scope(write: bool = False) -> Iterator[Session]:
 def transaction_scope(write: bool = False) -> Iterator[Connection]:
     """A Core connection in one transaction: committed on success, rolled back on any error.
     :func:`session_scope` without the ORM, for statements that must be atomic together."""
-    engine = get_engine()
+    turn = _writers_turn(write)
     target: Engine = _state["core_write" if write else "core_read"]
-    if write and engine.dialect.name == "sqlite":
-        with _sqlite_writer, target.begin() as conn:
-            yield conn
-        return
-    with target.begin() as conn:
+    with turn, target.begin() as conn:
         yield conn
 
 
@@ -178,11 +177,7 @@ def statement_scope(write: bool = False) -> Iterator[Connection]:
     Pass ``write=True`` when the statement changes rows (SQLite writers of this process
     take turns on a lock, see ``_sqlite_writer``).
     """
-    engine = get_engine()
+    turn = _writers_turn(write)
     single: Engine = _state["single"]
-    if write and engine.dialect.name == "sqlite":
-        with _sqlite_writer, single.connect() as conn:
-            yield conn
-        return
-    with single.connect() as conn:
+    with turn, single.connect() as conn:
         yield conn
