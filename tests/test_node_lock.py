@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -9,6 +10,10 @@ import pytest
 
 from app import exceptions, states
 from app.db import nodes as node_db
+from tests.test_power_sync import _node as _sync_node
+from tests.test_power_sync import manager  # noqa: F401  (an in-process conductor)
+from workers import task_manager
+from workers.manager import ConductorManager
 
 
 def _node() -> str:
@@ -76,3 +81,22 @@ def test_two_patches_from_the_same_read_cannot_overwrite_each_other() -> None:
     node_db.reserve(uuid, "conductor-y")
     with pytest.raises(exceptions.NodeLocked, match="conductor-y"):
         node_db.update_unlocked(node_db.get(uuid), {"description": "no"})
+
+
+def test_an_outcome_is_logged_only_once_it_is_written(
+    manager: ConductorManager,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A conductor that lost the lock mid-work must not log an outcome nobody recorded."""
+    log = logging.getLogger("tests.outcome")
+    kept, lost = _sync_node(manager), _sync_node(manager)
+    with caplog.at_level(logging.INFO, logger="tests.outcome"):
+        with task_manager.acquire(manager, kept) as task:
+            task.report(log, "Node %s: outcome", kept)
+            assert "outcome" not in caplog.text  # not before the commit
+        with pytest.raises(exceptions.LockLost), task_manager.acquire(manager, lost) as task:
+            task.report(log, "Node %s: outcome", lost)
+            node_db.release(lost, manager.host)
+            node_db.reserve(lost, "conductor-x")  # a peer took the node meanwhile
+    assert f"Node {kept}: outcome" in caplog.text
+    assert lost not in caplog.text

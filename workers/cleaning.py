@@ -38,7 +38,9 @@ def run_cleaning(task: NodeTask, steps: list[Step], manual: bool) -> None:
             info.update(clean_steps=remaining, cleaning_manual=manual)
             task.record(driver_internal_info=info)
             task.process_event(states.EV_WAIT, target=task.node.target_provision_state)
-            LOG.info("Node %s: waiting for a callback during clean step %s", uuid, step.step)
+            task.report(
+                LOG, "Node %s: waiting for a callback during clean step %s", uuid, step.step
+            )
             return
     try:
         task.driver.power.set_power_state(task.view, states.POWER_OFF)
@@ -47,4 +49,4 @@ def run_cleaning(task: NodeTask, steps: list[Step], manual: bool) -> None:
         return
     task.record(power_state=states.POWER_OFF, last_error=None)
     task.process_event(states.VERB_MANAGE if manual else states.EV_DONE)
-    LOG.info("Node %s: cleaning done (%d steps)", uuid, len(steps))
+    task.report(LOG, "Node %s: cleaning done (%d steps)", uuid, len(steps))

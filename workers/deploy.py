@@ -22,7 +22,7 @@ def deploy(task: NodeTask) -> None:
         if driver.deploy.deploy(task.view) == WAIT:
             task.record(power_state=states.POWER_ON)
             task.process_event(states.EV_WAIT)
-            LOG.info("Node %s: deploy waits for the agent's callback", uuid)
+            task.report(LOG, "Node %s: deploy waits for the agent's callback", uuid)
             return
         driver.boot.clean_up_ramdisk(task.view)
         driver.boot.prepare_instance(task.view)  # sets the boot device for the instance
@@ -34,7 +34,7 @@ def deploy(task: NodeTask) -> None:
         return
     task.record(power_state=states.POWER_ON, last_error=None, conductor_affinity=task.host)
     task.process_event(states.EV_DONE)
-    LOG.info("Node %s: deployed", uuid)
+    task.report(LOG, "Node %s: deployed", uuid)
 
 
 def tear_down(task: NodeTask) -> None:
@@ -51,5 +51,5 @@ def tear_down(task: NodeTask) -> None:
         return
     task.record(power_state=states.POWER_OFF, instance_info={}, instance_uuid=None, last_error=None)
     task.process_event(states.VERB_CLEAN)
-    LOG.info("Node %s: torn down; automated cleaning follows", uuid)
+    task.report(LOG, "Node %s: torn down; automated cleaning follows", uuid)
     run_cleaning(task, automated_steps(task), manual=False)

@@ -26,4 +26,4 @@ def set_power_state(task: NodeTask, target: str) -> None:
         task.record(last_error=f"Failed to change power state to {target!r}: {exc}")
         return
     task.record(power_state=new_state, last_error=None)
-    LOG.info("Node %s: power %r done on %s, now %r", uuid, target, task.host, new_state)
+    task.report(LOG, "Node %s: power %r done on %s, now %r", uuid, target, task.host, new_state)

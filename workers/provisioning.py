@@ -142,4 +142,6 @@ def run(task: NodeTask, event: str, options: dict[str, Any]) -> None:
         LOG.info("Node %s: %s has nothing to do in state %r", uuid, event, before)
         return
     HANDLERS[event](task, options)
-    LOG.info("Node %s: %s on %s: %s -> %s", uuid, event, task.host, before, task.provision_state)
+    task.report(
+        LOG, "Node %s: %s on %s: %s -> %s", uuid, event, task.host, before, task.provision_state
+    )

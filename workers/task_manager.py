@@ -15,7 +15,8 @@ Contract
 * On leaving the block the exclusive lock is released on every path. The values the work
   recorded with :meth:`NodeTask.record` (and its history entries) are written *in the same
   transaction* that frees the lock, so no reader ever sees an unlocked node with half its
-  outcome. If the block raises, ``last_error`` says what happened, a node caught in a
+  outcome; the log lines that state that outcome (:meth:`NodeTask.report`) follow the
+  commit. If the block raises, ``last_error`` says what happened, a node caught in a
   transient state moves to its failure state, and the error propagates.
 * Provision states change only through :meth:`NodeTask.process_event`, which asks the table
   in ``app/state_machine.py``.
@@ -55,6 +56,8 @@ class NodeTask:
     network: NetworkInterface | None = None
     outcome: dict[str, Any] = field(default_factory=dict)
     events: list[node_db.Event] = field(default_factory=list)
+    #: Log lines that state an outcome: written only once that outcome is in the database.
+    reports: list[tuple[logging.Logger, str, tuple[Any, ...]]] = field(default_factory=list)
 
     @property
     def view(self) -> NodeView:
@@ -90,6 +93,14 @@ class NodeTask:
     ) -> None:
         """Add a node history entry, written with the outcome."""
         self.events.append(node_db.Event(message, event_type, severity, self.host))
+
+    def report(self, log: logging.Logger, message: str, *args: Any) -> None:
+        """Log ``message`` once the outcome is written (never for an outcome that was lost).
+
+        A conductor killed between the work and the release must not have logged "deployed"
+        for a node whose state says otherwise: the survivor redoes that work.
+        """
+        self.reports.append((log, message, args))
 
     def fail(self, event: str, error: str) -> None:
         """Fire a failure event and record ``error`` as the node's ``last_error``."""
@@ -188,3 +199,5 @@ def _released(conductor: Conductor, uuid: str, node: Node) -> Iterator[NodeTask]
         raise
     if not node_db.release(uuid, conductor.host, history=task.events, **task.outcome):
         raise exceptions.LockLost(node=uuid, host=conductor.host)
+    for log, message, args in task.reports:
+        log.info(message, *args)
