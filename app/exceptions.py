@@ -9,9 +9,12 @@
     │   ├── InvalidPowerTarget
     │   ├── InvalidStateRequested
     │   ├── UnsupportedDriverInterface
+    │   ├── InterfaceNotFound
+    │   ├── NodeIsRetired
     │   └── UnknownDriver
     ├── NotAuthorized (401; the API adds WWW-Authenticate)
     ├── Forbidden (403)
+    │   └── NodeProtected
     ├── NotFound (404)
     │   ├── NodeNotFound
     │   ├── PortNotFound
@@ -29,6 +32,7 @@
     │   ├── NodeAssociated
     │   ├── PortChanged
     │   ├── InvalidStateForDelete
+    │   ├── InvalidState
     │   └── PortChangeRefused
     ├── TemporaryFailure (503)
     │   ├── NoLiveConductor
@@ -97,6 +101,14 @@ class UnsupportedDriverInterface(Invalid):
     message = "Driver {driver} does not support the {interface} interface."
 
 
+class InterfaceNotFound(Invalid):
+    message = "Interface {name!r} of type {interface} is not enabled here; enabled: {available}"
+
+
+class NodeIsRetired(Invalid):
+    message = "The {op} operation can't be performed on node {node} because it is retired."
+
+
 class UnknownDriver(Invalid):
     message = "No live conductor supports driver {driver!r}; known drivers: {known}"
 
@@ -113,6 +125,10 @@ class Forbidden(IronworksError):
 
     code = 403
     message = "Forbidden: {reason}"
+
+
+class NodeProtected(Forbidden):
+    message = "Node {node} is protected and cannot be undeployed, rebuilt or deleted"
 
 
 class NotFound(IronworksError):
@@ -187,6 +203,10 @@ class NodeStateChanged(Conflict):
 
 class InvalidStateForDelete(Conflict):
     message = "Node {node} cannot be deleted in provision state {state!r}; allowed: {allowed}"
+
+
+class InvalidState(Conflict):
+    message = "{reason}"
 
 
 class NodeAssociated(Conflict):

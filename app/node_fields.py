@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid as uuidlib
-from collections.abc import Callable
-from importlib.metadata import entry_points
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from app import exceptions
@@ -26,7 +25,7 @@ def check_uuid(value: str, what: str) -> str:
 
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9\-._~]+$")
-DICT_FIELDS = ("driver_info", "properties", "extra", "instance_info")
+DICT_FIELDS = ("driver_info", "properties", "extra", "instance_info", "network_data")
 _STR_FIELDS = {
     "driver": 255,
     "conductor_group": 255,
@@ -34,11 +33,103 @@ _STR_FIELDS = {
     "description": 4096,
     "owner": 255,
     "lessee": 255,
+    "maintenance_reason": 4096,
+    "protected_reason": 4096,
+    "retired_reason": 4096,
+    "shard": 255,
 }
-_INTERFACE_FIELDS = ("network_interface", "storage_interface")
+#: Every interface type a node names an implementation of (``<kind>_interface``).
+INTERFACE_KINDS = (
+    "bios",
+    "boot",
+    "console",
+    "deploy",
+    "firmware",
+    "inspect",
+    "management",
+    "network",
+    "power",
+    "raid",
+    "rescue",
+    "storage",
+    "vendor",
+)
+INTERFACE_FIELDS = tuple(f"{kind}_interface" for kind in INTERFACE_KINDS)
+#: Flags; ``automated_clean`` may also be null (the deployment's default applies).
+BOOL_FIELDS = ("maintenance", "automated_clean", "protected", "retired", "disable_power_off")
 #: Fields a user may set (on create and through PATCH).
-WRITABLE = frozenset(("name", "instance_uuid", *DICT_FIELDS, *_STR_FIELDS, *_INTERFACE_FIELDS))
+WRITABLE = frozenset(
+    (
+        "name",
+        "instance_uuid",
+        "parent_node",
+        "chassis_uuid",
+        *DICT_FIELDS,
+        *_STR_FIELDS,
+        *INTERFACE_FIELDS,
+        *BOOL_FIELDS,
+    )
+)
 CREATE_FIELDS = WRITABLE | {"uuid"}
+
+#: The microversion (1.N) that brought each node field, as Ironic gates them: a field
+#: newer than the request's version is not shown, and asking for it or writing it is a 406.
+FIELD_VERSIONS = {
+    "driver_internal_info": 3,
+    "name": 5,
+    "inspection_finished_at": 6,
+    "inspection_started_at": 6,
+    "clean_step": 7,
+    "raid_config": 12,
+    "target_raid_config": 12,
+    "network_interface": 20,
+    "resource_class": 21,
+    **{f"{kind}_interface": 31 for kind in ("boot", "console", "deploy", "inspect")},
+    **{f"{kind}_interface": 31 for kind in ("management", "power", "raid", "vendor")},
+    "storage_interface": 33,
+    "traits": 37,
+    "rescue_interface": 38,
+    "bios_interface": 40,
+    "fault": 42,
+    "deploy_step": 44,
+    "conductor_group": 46,
+    "automated_clean": 47,
+    "protected": 48,
+    "protected_reason": 48,
+    "conductor": 49,
+    "owner": 50,
+    "description": 51,
+    "allocation_uuid": 52,
+    "retired": 61,
+    "retired_reason": 61,
+    "lessee": 65,
+    "network_data": 66,
+    "boot_mode": 75,
+    "secure_boot": 75,
+    "shard": 82,
+    "parent_node": 83,
+    "firmware_interface": 86,
+    "service_step": 87,
+    "disable_power_off": 95,
+}
+
+
+def newer_than(minor: int, names: Iterable[str]) -> list[str]:
+    """The ``names`` that API version 1.``minor`` does not know yet."""
+    return sorted(n for n in names if FIELD_VERSIONS.get(n, 0) > minor)
+
+
+_TRUE = frozenset(("1", "t", "true", "on", "y", "yes"))
+_FALSE = frozenset(("0", "f", "false", "off", "n", "no"))
+
+
+def to_bool(field: str, value: Any) -> bool:
+    """A JSON boolean, or a string Ironic accepts for one (``"true"``, ``"off"``...)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise exceptions.InvalidParameterValue(reason=f"{field} must be a boolean, not {value!r}")
 
 
 #: Names a node cannot be reached by: ``/v1/nodes/detail`` is the detailed list, and
@@ -65,28 +156,58 @@ def _check_name(name: Any) -> str | None:
 
 
 def _check_interface(field: str, value: Any) -> str | None:
+    """The shape only: which names a node may use depends on its hardware type
+    (:func:`check_interfaces`)."""
     if value is None:
         return None
-    kind = field.removesuffix("_interface")
-    known = sorted(ep.name for ep in entry_points(group=f"ironworks.hardware.interfaces.{kind}"))
-    if value not in known:
-        raise exceptions.InvalidParameterValue(
-            reason=f"{field} {value!r} is not available; available: {', '.join(known)}"
-        )
-    return str(value)
+    if not isinstance(value, str) or not value or len(value) > 255:
+        raise exceptions.InvalidParameterValue(reason=f"{field} must be an interface name")
+    return value
+
+
+def check_interfaces(values: dict[str, Any], enabled: dict[str, list[str]]) -> None:
+    """Each ``<kind>_interface`` in ``values`` is one ``enabled`` has for the node's
+    hardware type (``{kind: [names]}``); a 400 naming the choices otherwise."""
+    for kind in INTERFACE_KINDS:
+        name = values.get(f"{kind}_interface")
+        if name is not None and name not in enabled.get(kind, []):
+            raise exceptions.InterfaceNotFound(
+                interface=kind, name=name, available=", ".join(enabled.get(kind, [])) or "none"
+            )
 
 
 def _checker(field: str) -> Callable[[Any], Any]:
     if field == "name":
         return _check_name
-    if field in _INTERFACE_FIELDS:
+    if field in INTERFACE_FIELDS:
         return lambda v: _check_interface(field, v)
     if field in ("uuid", "instance_uuid"):
         return lambda v: None if v is None else check_uuid(v, field)
+    if field in ("parent_node", "chassis_uuid"):
+        return lambda v: _check_reference(field, v)
+    if field in BOOL_FIELDS:
+        return lambda v: _check_bool(field, v)
     if field in DICT_FIELDS:
         return lambda v: _check_dict(field, v)
     max_len = _STR_FIELDS[field]
     return lambda v: _check_str(field, v, max_len)
+
+
+def _check_bool(field: str, value: Any) -> bool | None:
+    if value is None:
+        if field == "automated_clean":
+            return None
+        raise exceptions.InvalidParameterValue(reason=f"{field} cannot be null")
+    return to_bool(field, value)
+
+
+def _check_reference(field: str, value: Any) -> str | None:
+    """A node (by UUID or name) or a chassis (by UUID); the API resolves which exists."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value or len(value) > 255:
+        raise exceptions.InvalidParameterValue(reason=f"{field} must be a UUID or a name")
+    return value
 
 
 def _check_dict(field: str, value: Any) -> dict[str, Any]:

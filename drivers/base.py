@@ -10,6 +10,7 @@ network and storage interfaces under ``ironworks.hardware.interfaces.<type>``.
 from __future__ import annotations
 
 import abc
+import copy
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -229,10 +230,42 @@ class StorageInterface(BaseInterface):
     interface_type = "storage"
 
 
+class BiosInterface(BaseInterface):
+    interface_type = "bios"
+
+
+class ConsoleInterface(BaseInterface):
+    interface_type = "console"
+
+
+class RaidInterface(BaseInterface):
+    interface_type = "raid"
+
+
+class VendorInterface(BaseInterface):
+    interface_type = "vendor"
+
+
+class FirmwareInterface(BaseInterface):
+    interface_type = "firmware"
+
+
 #: Interface types a hardware type provides itself (network and storage come from factories).
-HARDWARE_INTERFACES = ("power", "management", "boot", "deploy", "inspect", "rescue")
-#: Every interface type ``GET /v1/nodes/<id>/validate`` reports on.
-ALL_INTERFACES = (*HARDWARE_INTERFACES, "network", "storage", "console", "bios", "raid")
+HARDWARE_INTERFACES = (
+    "power",
+    "management",
+    "boot",
+    "deploy",
+    "inspect",
+    "rescue",
+    "console",
+    "bios",
+    "raid",
+    "vendor",
+    "firmware",
+)
+#: Every interface type a node has (``<kind>_interface``) and ``validate`` reports on.
+ALL_INTERFACES = (*HARDWARE_INTERFACES, "network", "storage")
 
 
 class HardwareType(abc.ABC):
@@ -242,12 +275,38 @@ class HardwareType(abc.ABC):
     supported: ClassVar[dict[str, list[type[BaseInterface]]]]
 
     def __init__(self) -> None:
+        #: Every supported implementation, by kind and name (one instance each, shared).
+        self.implementations: dict[str, dict[str, BaseInterface]] = {
+            kind: {cls.name: cls() for cls in classes} for kind, classes in self.supported.items()
+        }
+        #: The implementation in use for each kind: the default unless :meth:`select` chose.
         self.interfaces: dict[str, BaseInterface] = {
-            kind: classes[0]() for kind, classes in self.supported.items()
+            kind: next(iter(impls.values())) for kind, impls in self.implementations.items()
         }
 
     def interface_names(self) -> dict[str, list[str]]:
         return {kind: [cls.name for cls in classes] for kind, classes in self.supported.items()}
+
+    def select(self, chosen: dict[str, str | None]) -> HardwareType:
+        """This hardware type with the implementations a node chose (``{kind: name}``;
+        None keeps the default). The API checked the names; an unknown one is refused."""
+        wanted = {
+            kind: name
+            for kind, name in chosen.items()
+            if name is not None and kind in self.interfaces and self.interfaces[kind].name != name
+        }
+        if not wanted:
+            return self
+        bound = copy.copy(self)
+        bound.interfaces = dict(self.interfaces)
+        for kind, name in wanted.items():
+            try:
+                bound.interfaces[kind] = self.implementations[kind][name]
+            except KeyError:
+                raise exceptions.InterfaceNotFound(
+                    interface=kind, name=name, available=sorted(self.implementations[kind])
+                ) from None
+        return bound
 
     def _iface(self, kind: str, cls: Any) -> Any:
         # ``cls`` is an abstract interface class, which mypy refuses as ``type[T]``.

@@ -23,21 +23,27 @@ from typing import Any, ClassVar
 
 from app import exceptions, states
 from app.config import get_settings
+from drivers.absent import with_absent
 from drivers.base import (
     BOOT_DEVICES,
     WAIT,
     BaseInterface,
+    BiosInterface,
     BootDevice,
     BootInterface,
+    ConsoleInterface,
     DeployInterface,
+    FirmwareInterface,
     HardwareType,
     InspectInterface,
     InspectResult,
     ManagementInterface,
     NodeView,
     PowerInterface,
+    RaidInterface,
     RescueInterface,
     Step,
+    VendorInterface,
 )
 
 _POWER_RESULT = {
@@ -208,13 +214,42 @@ class FakeRescue(_FakeValidation, RescueInterface):
         _act(node, "rescue", delay_of="boot")
 
 
+class FakeBios(_FakeValidation, BiosInterface):
+    name = "fake"
+
+
+class FakeConsole(_FakeValidation, ConsoleInterface):
+    name = "fake"
+
+
+class FakeRaid(_FakeValidation, RaidInterface):
+    name = "fake"
+
+
+class FakeVendor(_FakeValidation, VendorInterface):
+    name = "fake"
+
+
+class FakeFirmware(_FakeValidation, FirmwareInterface):
+    name = "fake"
+
+
 class FakeHardware(HardwareType):
+    """Every interface type ``fake`` (the default), each with its ``no-*`` choice too."""
+
     name = "fake-hardware"
-    supported: ClassVar[dict[str, list[type[BaseInterface]]]] = {
-        "power": [FakePower],
-        "management": [FakeManagement],
-        "boot": [FakeBoot],
-        "deploy": [FakeDeploy],
-        "inspect": [FakeInspect],
-        "rescue": [FakeRescue],
-    }
+    supported: ClassVar[dict[str, list[type[BaseInterface]]]] = with_absent(
+        {
+            "power": [FakePower],
+            "management": [FakeManagement],
+            "boot": [FakeBoot],
+            "deploy": [FakeDeploy],
+            "inspect": [FakeInspect],
+            "rescue": [FakeRescue],
+            "bios": [FakeBios],
+            "console": [FakeConsole],
+            "raid": [FakeRaid],
+            "vendor": [FakeVendor],
+            "firmware": [FakeFirmware],
+        }
+    )

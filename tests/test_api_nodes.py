@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid as uuidlib
 
 from tests.helpers import LATEST, create_node, fault
-from tests.services import LiveAPI
+from tests.services import NO_VERSION, LiveAPI
 
 
 def _patch(api: LiveAPI, ident: str, ops: object) -> object:
@@ -20,9 +20,10 @@ def test_lookup_by_name_and_uuid(system: dict[str, object], api: LiveAPI) -> Non
 
 
 def test_old_microversion_creates_available_nodes(system: dict[str, object], api: LiveAPI) -> None:
-    response = api.post("/v1/nodes", json={"driver": "fake-hardware"})
+    response = api.post("/v1/nodes", json={"driver": "fake-hardware"}, headers=NO_VERSION)
     assert response.status_code == 201
     assert response.json()["provision_state"] == "available"  # Ironic's rule below 1.11
+    assert "name" not in response.json()  # a 1.5 field
 
 
 def test_patch_extra_add_replace_remove(system: dict[str, object], api: LiveAPI) -> None:
@@ -77,11 +78,15 @@ def test_patch_refusals(system: dict[str, object], api: LiveAPI) -> None:
 
 def test_fields_selects_fields(system: dict[str, object], api: LiveAPI) -> None:
     node = create_node(api)
-    shown = api.get(f"/v1/nodes/{node['uuid']}", params={"fields": "uuid,power_state"}).json()
+    shown = api.get(
+        f"/v1/nodes/{node['uuid']}", params={"fields": "uuid,power_state"}, headers=LATEST
+    ).json()
     assert set(shown) == {"uuid", "power_state", "links"}
-    listed = api.get("/v1/nodes", params={"fields": "uuid,driver", "limit": 2}).json()["nodes"]
+    listed = api.get(
+        "/v1/nodes", params={"fields": "uuid,driver", "limit": 2}, headers=LATEST
+    ).json()["nodes"]
     assert all(set(n) == {"uuid", "driver", "links"} for n in listed)
-    bad = api.get("/v1/nodes", params={"fields": "uuid,bogus"})
+    bad = api.get("/v1/nodes", params={"fields": "uuid,bogus"}, headers=LATEST)
     assert bad.status_code == 400 and "bogus" in fault(bad)
     # computed and masked fields take the full path; plain ones come from their columns only
     params = {
@@ -91,7 +96,7 @@ def test_fields_selects_fields(system: dict[str, object], api: LiveAPI) -> None:
         "sort_dir": "desc",
         "limit": 50,
     }
-    computed = api.get("/v1/nodes", params=params).json()["nodes"]
+    computed = api.get("/v1/nodes", params=params, headers=LATEST).json()["nodes"]
     assert computed and all(
         set(n) == {"uuid", "conductor", "driver_info", "links"} for n in computed
     )
@@ -101,7 +106,7 @@ def test_fields_selects_fields(system: dict[str, object], api: LiveAPI) -> None:
     group = f"fields-{uuidlib.uuid4().hex[:6]}"
     alone = create_node(api, conductor_group=group)
     params = {"fields": "name,provision_state", "conductor_group": group}
-    plain = api.get("/v1/nodes", params=params).json()["nodes"]
+    plain = api.get("/v1/nodes", params=params, headers=LATEST).json()["nodes"]
     assert plain == [{"name": alone["name"], "provision_state": "enroll", "links": alone["links"]}]
 
 
@@ -111,13 +116,14 @@ def test_pagination_and_sorting(system: dict[str, object], api: LiveAPI) -> None
     seen: list[str] = []
     url = f"/v1/nodes?conductor_group={group}&limit=2"
     while url:
-        body = api.get(url).json()
+        body = api.get(url, headers=LATEST).json()
         seen += [n["uuid"] for n in body["nodes"]]
         url = body.get("next", "").replace(api.url, "")
     assert seen == [n["uuid"] for n in created]
     by_name = api.get(
         "/v1/nodes/detail",
         params={"conductor_group": group, "sort_key": "name", "sort_dir": "desc"},
+        headers=LATEST,
     ).json()["nodes"]
     names = [n["name"] for n in by_name]
     assert names == sorted(names, reverse=True)
@@ -130,12 +136,18 @@ def test_pagination_and_sorting(system: dict[str, object], api: LiveAPI) -> None
             "limit": 2,
             "marker": by_name[1]["uuid"],
         },
+        headers=LATEST,
     ).json()["nodes"]
     assert [n["name"] for n in page] == names[2:4]
-    assert api.get("/v1/nodes", params={"sort_key": "driver_info"}).status_code == 400
-    assert api.get("/v1/nodes", params={"sort_dir": "sideways"}).status_code == 400
-    assert api.get("/v1/nodes", params={"marker": str(uuidlib.uuid4())}).status_code == 400
-    assert api.get("/v1/nodes", params={"limit": "x"}).status_code == 400
+    assert (
+        api.get("/v1/nodes", params={"sort_key": "driver_info"}, headers=LATEST).status_code == 400
+    )
+    assert api.get("/v1/nodes", params={"sort_dir": "sideways"}, headers=LATEST).status_code == 400
+    assert (
+        api.get("/v1/nodes", params={"marker": str(uuidlib.uuid4())}, headers=LATEST).status_code
+        == 400
+    )
+    assert api.get("/v1/nodes", params={"limit": "x"}, headers=LATEST).status_code == 400
 
 
 def test_filters(system: dict[str, object], api: LiveAPI) -> None:
@@ -146,7 +158,9 @@ def test_filters(system: dict[str, object], api: LiveAPI) -> None:
     )
 
     def uuids(**params: str) -> set[str]:
-        body = api.get("/v1/nodes", params={"conductor_group": group, **params}).json()
+        body = api.get(
+            "/v1/nodes", params={"conductor_group": group, **params}, headers=LATEST
+        ).json()
         return {n["uuid"] for n in body["nodes"]}
 
     assert uuids() == {plain["uuid"], other["uuid"]}

@@ -196,7 +196,10 @@ def test_broker_restart_mid_run(own_system: tuple[Broker, str, str]) -> None:
 
     def all_unlocked() -> bool:
         listed = requests.get(
-            f"{url}/v1/nodes/detail", params={"conductor_group": group}, timeout=10
+            f"{url}/v1/nodes/detail",
+            params={"conductor_group": group},  # a 1.46 filter
+            headers=headers,
+            timeout=10,
         ).json()["nodes"]
         return all(n["reservation"] is None and n["target_power_state"] is None for n in listed)
 

@@ -19,18 +19,24 @@ import pytest
 from app import exceptions, states
 from drivers.base import (
     BOOT_DEVICES,
+    HARDWARE_INTERFACES,
     BaseInterface,
+    BiosInterface,
     BootDevice,
     BootInterface,
+    ConsoleInterface,
     DeployInterface,
+    FirmwareInterface,
     HardwareType,
     InspectInterface,
     InspectResult,
     ManagementInterface,
     NodeView,
     PowerInterface,
+    RaidInterface,
     RescueInterface,
     Step,
+    VendorInterface,
 )
 from drivers.factory import load_hardware_types
 from tests.emulators import http as loopback_http
@@ -45,6 +51,11 @@ BASES: dict[str, type[BaseInterface]] = {
     "deploy": DeployInterface,
     "inspect": InspectInterface,
     "rescue": RescueInterface,
+    "bios": BiosInterface,
+    "console": ConsoleInterface,
+    "raid": RaidInterface,
+    "vendor": VendorInterface,
+    "firmware": FirmwareInterface,
 }
 MAC = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
 
@@ -90,7 +101,7 @@ def node(hardware: HardwareType, emulators: dict[str, Any]) -> NodeView:
 
 def test_interfaces_are_the_abstract_bases(hardware: HardwareType) -> None:
     names = hardware.interface_names()
-    assert {"power", "management", "boot", "deploy"} <= set(names)
+    assert set(names) == set(HARDWARE_INTERFACES)  # every kind, if only as no-<kind>
     for kind, iface in hardware.interfaces.items():
         assert isinstance(iface, BASES[kind]), (kind, iface)
         assert iface.name and iface.name == names[kind][0]

@@ -31,7 +31,13 @@ def test_hardware_type_is_a_registered_plugin() -> None:
         "management": ["ipmi"],
         "boot": ["pxe"],
         "deploy": ["ramdisk"],
-        "inspect": ["ipmi"],
+        "inspect": ["ipmi", "no-inspect"],
+        "bios": ["no-bios"],
+        "console": ["no-console"],
+        "raid": ["no-raid"],
+        "vendor": ["no-vendor"],
+        "firmware": ["no-firmware"],
+        "rescue": ["no-rescue"],
     }
     assert set(hw.get_properties()) == {
         "ipmi_address",

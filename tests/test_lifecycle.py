@@ -159,7 +159,10 @@ def test_validate_reports_each_interface(system: dict[str, object], api: LiveAPI
     report = api.get(f"/v1/nodes/{good['uuid']}/validate").json()
     for iface in ("power", "management", "boot", "deploy", "network", "storage"):
         assert report[iface] == {"result": True, "reason": None}, iface
-    assert report["console"]["result"] is None
+    assert report["console"] == {"result": True, "reason": None}  # fake-hardware's own
+    absent = create_node(api, console_interface="no-console")
+    report = api.get(f"/v1/nodes/{absent['uuid']}/validate").json()
+    assert report["console"] == {"result": None, "reason": "not supported"}
     bad = create_node(api, driver_info={"fake_fail": "validate", "fake_fail_message": "no BMC"})
     report = api.get(f"/v1/nodes/{bad['uuid']}/validate").json()
     assert report["power"]["result"] is False and "no BMC" in report["power"]["reason"]

@@ -7,10 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 
 from app.db import migrate
+from app.db.models import Base
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,3 +47,14 @@ def test_a_current_database_is_not_migrated_and_alembic_stays_unloaded(tmp_path:
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_the_migrations_build_exactly_the_models_schema(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'compare.sqlite'}")
+    try:
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    finally:
+        engine.dispose()
+    assert differences == []

@@ -40,7 +40,13 @@ def test_hardware_type_lists_its_interfaces_and_properties(hardware: RedfishHard
         "management": ["redfish"],
         "boot": ["redfish-virtual-media"],
         "deploy": ["ramdisk"],
-        "inspect": ["redfish"],
+        "inspect": ["redfish", "no-inspect"],
+        "bios": ["no-bios"],
+        "console": ["no-console"],
+        "raid": ["no-raid"],
+        "vendor": ["no-vendor"],
+        "firmware": ["no-firmware"],
+        "rescue": ["no-rescue"],
     }
     props = hardware.get_properties()
     assert "Required" in props["redfish_address"]

@@ -241,12 +241,26 @@ class BaseConductorManager:
                 yield node
 
     def get_driver(self, node: Node) -> HardwareType:
+        """The node's hardware type with the interfaces the node chose (``<kind>_interface``)."""
         try:
-            return self.hardware_types[node.driver]
+            hardware = self.hardware_types[node.driver]
         except KeyError:
             raise exceptions.UnknownDriver(
                 driver=node.driver, known=sorted(self.hardware_types)
             ) from None
+        return hardware.select(
+            {kind: getattr(node, f"{kind}_interface", None) for kind in hardware.interfaces}
+        )
+
+    def enabled_interfaces(self, driver: str) -> dict[str, list[str]]:
+        """``{kind: [names]}`` a node of hardware type ``driver`` may choose here."""
+        hardware = self.hardware_types.get(driver)
+        names = hardware.interface_names() if hardware is not None else {}
+        return {
+            **names,
+            "network": list(self.settings.enabled_network_interfaces),
+            "storage": list(self.settings.enabled_storage_interfaces),
+        }
 
     def network_interface(self, node: Node) -> NetworkInterface | None:
         """The node's network interface (None before ``init_host`` loaded the factories)."""

@@ -48,5 +48,6 @@ def run_cleaning(task: NodeTask, steps: list[Step], manual: bool) -> None:
         task.fail(states.EV_FAIL, f"Failed to power off after cleaning: {exc}")
         return
     task.record(power_state=states.POWER_OFF, last_error=None)
-    task.process_event(states.VERB_MANAGE if manual else states.EV_DONE)
+    # A retired node goes back to manageable, never to available (Ironic's rule).
+    task.process_event(states.VERB_MANAGE if manual or task.node.retired else states.EV_DONE)
     task.report(LOG, "Node %s: cleaning done (%d steps)", uuid, len(steps))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from app import exceptions, node_fields, states
+from app import exceptions, node_fields, node_rules, states
 from app.db import nodes as node_db
 from app.db.models import Node
 from workers import power, provisioning, task_manager
@@ -39,7 +39,8 @@ class ConductorManager(BaseConductorManager):
         values = node_fields.check_values(values, node_fields.CREATE_FIELDS)
         self._check_driver(values.get("driver"))
         values.setdefault("conductor_group", self.settings.conductor_group)
-        return node_db.create({**values, "provision_state": states.ENROLL})
+        values["provision_state"] = states.ENROLL
+        return node_db.create(node_rules.check_create(values, self.enabled_interfaces))
 
     def update_node(self, node_uuid: str, values: dict[str, Any]) -> Node:
         """Write a user's fields to an unlocked node under this conductor's lock, checked
@@ -48,7 +49,7 @@ class ConductorManager(BaseConductorManager):
         if "driver" in values:
             self._check_driver(values["driver"])
         with task_manager.acquire(self, node_uuid) as task:
-            task.record(**values)
+            task.record(**node_rules.check_update(task.node, values, self.enabled_interfaces))
         return node_db.get(node_uuid)
 
     def _check_driver(self, driver: Any) -> None:

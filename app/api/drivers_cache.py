@@ -61,6 +61,8 @@ def properties(driver: str) -> dict[str, str]:
 def validate(node: Node) -> dict[str, dict[str, Any]]:
     """``{interface: {"result": bool | None, "reason": str | None}}`` for every type."""
     hw = hardware_type(node.driver)
+    if hw is not None:
+        hw = hw.select({kind: getattr(node, f"{kind}_interface", None) for kind in hw.interfaces})
     view = NodeView.of(node)
     report: dict[str, dict[str, Any]] = {}
     for kind in ALL_INTERFACES:
@@ -68,7 +70,7 @@ def validate(node: Node) -> dict[str, dict[str, Any]]:
         if kind in ("network", "storage"):
             report[kind] = {"result": True, "reason": None}
             continue
-        if iface is None:
+        if iface is None or iface.name.startswith("no-"):
             report[kind] = {"result": None, "reason": "not supported"}
             continue
         try:

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, request
 from flask_restx import Resource, fields
 
-from app import exceptions, masking, states
+from app import exceptions, masking, node_rules, states
 from app.api import drivers_cache, node_views, schemas
 from app.api.nodes import ns
 from app.api.utils import iso, json_body
@@ -154,6 +154,7 @@ class NodeProvision(Resource):
         if not isinstance(verb, str):
             raise exceptions.MissingParameterValue(name="target")
         node = node_db.get(ident)
+        node_rules.check_provision(node, verb)
         if node.maintenance and verb in _BLOCKED_IN_MAINTENANCE:
             raise exceptions.InvalidParameterValue(
                 reason=f"node {node.uuid} is in maintenance; {verb!r} is not allowed"

@@ -2,53 +2,69 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from app import exceptions, masking, states
-from app.api.drivers_cache import interface_defaults
+from flask import g
+
+from app import exceptions, masking, node_fields, node_rules, states
+from app.api.drivers_cache import enabled_interfaces
 from app.api.utils import iso, resource_links
-from app.api.versions import requested_at_least, url_base
-from app.config import get_settings
+from app.api.versions import MIN_VERSION, requested_at_least, url_base
+from app.db import nodes as node_db
 from app.db.models import Node
-from app.node_fields import CREATE_FIELDS, DICT_FIELDS, WRITABLE, check_values
 
 LIST_FIELDS = ("uuid", "name", "instance_uuid", "power_state", "provision_state", "maintenance")
+
+
+def api_minor() -> int:
+    return int(getattr(g, "api_version", MIN_VERSION)[1])
+
+
+def check_version(names: Iterable[str]) -> None:
+    """A node field newer than the request's microversion is a 406, as in Ironic."""
+    newer = node_fields.newer_than(api_minor(), names)
+    if newer:
+        raise exceptions.NotAcceptable(
+            reason=f"{', '.join(newer)} need a newer API version than 1.{api_minor()}"
+        )
 
 
 def validate_create(body: dict[str, Any]) -> dict[str, Any]:
     """Check a node create body field by field; returns the values to store."""
     if not isinstance(body.get("driver"), str) or not body["driver"]:
         raise exceptions.MissingParameterValue(name="driver")
-    values = check_values(body, CREATE_FIELDS)
+    check_version(body)
+    values = node_fields.check_values(body, node_fields.CREATE_FIELDS)
     values.setdefault("conductor_group", "")
     values["provision_state"] = states.ENROLL if requested_at_least(11) else states.AVAILABLE
+    return node_rules.check_create(resolve_references(values), enabled_interfaces)
+
+
+def resolve_references(values: dict[str, Any]) -> dict[str, Any]:
+    """``parent_node`` (a UUID or name) as the parent's UUID; ``chassis_uuid`` must name a
+    chassis, and there are none yet. Either missing is a 400, as in Ironic."""
+    chassis = values.pop("chassis_uuid", None)
+    if chassis is not None:
+        raise exceptions.InvalidParameterValue(reason=f"Chassis {chassis} could not be found.")
+    parent = values.get("parent_node")
+    if parent is not None:
+        try:
+            values["parent_node"] = node_db.get(parent).uuid
+        except exceptions.NodeNotFound:
+            raise exceptions.InvalidParameterValue(
+                reason=f"parent_node {parent!r} is not a node"
+            ) from None
     return values
 
 
 def patchable(node: Node) -> dict[str, Any]:
     """The node as JSON Patch sees it: real (unmasked) values of every exposed field."""
-    doc = {field: getattr(node, field) for field in WRITABLE}
-    for field in DICT_FIELDS:
+    doc = {field: getattr(node, field, None) for field in node_fields.WRITABLE}
+    for field in node_fields.DICT_FIELDS:
         doc[field] = dict(doc[field] or {})
     return doc
 
-
-#: Interfaces a node shows as its hardware type's defaults (``<kind>_interface``); the
-#: node stores only its network and storage interfaces (:data:`INTERFACES` has all).
-DEFAULTED_INTERFACES = (
-    "power",
-    "management",
-    "boot",
-    "deploy",
-    "inspect",
-    "rescue",
-    "console",
-    "bios",
-    "raid",
-    "vendor",
-    "firmware",
-)
-INTERFACES = (*DEFAULTED_INTERFACES, "network", "storage")
 
 #: Fields shown from their column alone: ``fields=`` made of these alone is served from those
 #: columns only (no JSON columns decoded, no ring lookup); free texts are masked.
@@ -70,21 +86,47 @@ PLAIN_FIELDS = frozenset(
         "maintenance",
         "maintenance_reason",
         "fault",
-        "last_error",
         "reservation",
+        "automated_clean",
+        "protected",
+        "retired",
+        "disable_power_off",
+        "boot_mode",
+        "secure_boot",
+        "shard",
+        "parent_node",
     )
 )
 
 
 #: Free texts a user or a BMC writes, where a credential can hide (:func:`masking.mask_text`).
-TEXT_FIELDS = frozenset(("description", "maintenance_reason", "last_error"))
+TEXT_FIELDS = frozenset(
+    ("description", "maintenance_reason", "last_error", "protected_reason", "retired_reason")
+)
+#: JSON documents shown with their secrets masked, and those shown as they are.
+_MASKED_DOCUMENTS = ("driver_info", "driver_internal_info", "properties", "extra", "instance_info")
+_DOCUMENTS = (
+    "network_data",
+    "clean_step",
+    "deploy_step",
+    "service_step",
+    "raid_config",
+    "target_raid_config",
+)
+_TIMES = (
+    "created_at",
+    "updated_at",
+    "provision_updated_at",
+    "inspection_started_at",
+    "inspection_finished_at",
+)
 
 
 def _text(value: str | None) -> str | None:
     return None if value is None else masking.mask_text(value)
 
 
-def node_fields(node: Node, names: list[str], base: str | None = None) -> dict[str, Any]:
+def node_columns(node: Node, names: list[str], base: str | None = None) -> dict[str, Any]:
     """The ``names`` (all in :data:`PLAIN_FIELDS`) of ``node``, and its links."""
     data: dict[str, Any] = {
         name: _text(getattr(node, name)) if name in TEXT_FIELDS else getattr(node, name)
@@ -101,68 +143,60 @@ def node_summary(node: Node, base: str | None = None) -> dict[str, Any]:
     return data
 
 
+def interfaces_of(node: Node) -> dict[str, str | None]:
+    """``{<kind>_interface: name}``: the node's choice, else its hardware type's default."""
+    defaults = enabled_interfaces(node.driver)
+    return {
+        f"{kind}_interface": getattr(node, f"{kind}_interface")
+        or next(iter(defaults.get(kind, [])), None)
+        for kind in node_fields.INTERFACE_KINDS
+    }
+
+
 def node_detail(node: Node, conductor: str | None, base: str | None = None) -> dict[str, Any]:
-    """Every field, with secrets masked, as ``GET /v1/nodes/<id>`` returns it."""
+    """Every field the request's microversion knows, with secrets masked, as
+    ``GET /v1/nodes/<id>`` returns it."""
     base = url_base() if base is None else base
     data: dict[str, Any] = {
-        "uuid": node.uuid,
-        "name": node.name,
-        "driver": node.driver,
-        "driver_info": masking.mask(node.driver_info or {}),
-        "driver_internal_info": masking.mask(node.driver_internal_info or {}),
-        "properties": masking.mask(node.properties or {}),
-        "extra": masking.mask(node.extra or {}),
-        "instance_info": masking.mask(node.instance_info or {}),
-        "instance_uuid": node.instance_uuid,
-        "conductor_group": node.conductor_group,
+        **{name: getattr(node, name) for name in PLAIN_FIELDS - TEXT_FIELDS},
+        **{name: _text(getattr(node, name)) for name in TEXT_FIELDS},
+        **{name: masking.mask(getattr(node, name) or {}) for name in _MASKED_DOCUMENTS},
+        **{name: getattr(node, name) or {} for name in _DOCUMENTS},
+        **{name: iso(getattr(node, name)) for name in _TIMES},
+        **interfaces_of(node),
         "conductor": conductor,
-        "resource_class": node.resource_class,
-        "description": _text(node.description),
-        "owner": node.owner,
-        "lessee": node.lessee,
-        "power_state": node.power_state,
-        "target_power_state": node.target_power_state,
-        "provision_state": node.provision_state,
-        "target_provision_state": node.target_provision_state,
-        "provision_updated_at": iso(node.provision_updated_at),
-        "maintenance": node.maintenance,
-        "maintenance_reason": _text(node.maintenance_reason),
-        "fault": node.fault,
-        "last_error": _text(node.last_error),
-        "reservation": node.reservation,
         "console_enabled": False,
-        "protected": False,
-        "protected_reason": None,
-        "retired": False,
-        "retired_reason": None,
-        "automated_clean": None,
+        "chassis_uuid": None,
+        "allocation_uuid": None,
         "traits": [],
-        "network_data": {},
-        "created_at": iso(node.created_at),
-        "updated_at": iso(node.updated_at),
         "links": resource_links("nodes", node.uuid, base),
         "ports": resource_links("nodes", f"{node.uuid}/ports", base),
         "states": resource_links("nodes", f"{node.uuid}/states", base),
     }
-    defaults = interface_defaults(node.driver)
-    for kind in DEFAULTED_INTERFACES:
-        data[f"{kind}_interface"] = defaults.get(kind)
-    settings = get_settings()
-    data["network_interface"] = node.network_interface or settings.enabled_network_interfaces[0]
-    data["storage_interface"] = node.storage_interface or settings.enabled_storage_interfaces[0]
+    return gated(data)
+
+
+def gated(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` without the fields newer than the request's microversion."""
+    for name in node_fields.newer_than(api_minor(), data):
+        del data[name]
     return data
 
 
 def node_states(node: Node) -> dict[str, Any]:
     """``GET /v1/nodes/<id>/states``."""
-    return {
-        "power_state": node.power_state,
-        "target_power_state": node.target_power_state,
-        "provision_state": node.provision_state,
-        "target_provision_state": node.target_provision_state,
-        "provision_updated_at": iso(node.provision_updated_at),
-        "last_error": _text(node.last_error),
-        "console_enabled": False,
-        "raid_config": {},
-        "target_raid_config": {},
-    }
+    return gated(
+        {
+            "power_state": node.power_state,
+            "target_power_state": node.target_power_state,
+            "provision_state": node.provision_state,
+            "target_provision_state": node.target_provision_state,
+            "provision_updated_at": iso(node.provision_updated_at),
+            "last_error": _text(node.last_error),
+            "console_enabled": False,
+            "raid_config": node.raid_config or {},
+            "target_raid_config": node.target_raid_config or {},
+            "boot_mode": node.boot_mode,
+            "secure_boot": node.secure_boot,
+        }
+    )

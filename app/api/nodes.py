@@ -7,8 +7,9 @@ from typing import Any
 from flask import Response, request
 from flask_restx import Namespace, Resource, fields
 
-from app import exceptions, node_fields, states
+from app import exceptions, node_fields, node_rules, states
 from app.api import inputs, node_views, patching, schemas
+from app.api.drivers_cache import enabled_interfaces
 from app.api.utils import (
     bool_arg,
     field_names,
@@ -18,7 +19,7 @@ from app.api.utils import (
     next_link,
     select_fields,
 )
-from app.api.versions import url_base
+from app.api.versions import requested_at_least, url_base
 from app.db import nodes as node_db
 from app.db.models import Node
 from app.hash_ring import get_ring_manager
@@ -34,6 +35,8 @@ _FILTERS = (
     "lessee",
     "instance_uuid",
     "fault",
+    "shard",
+    "parent_node",
 )
 
 node_create = ns.model(
@@ -55,8 +58,15 @@ node_create = ns.model(
         "description": fields.String(max_length=4096),
         "owner": fields.String(max_length=255),
         "lessee": fields.String(max_length=255),
-        "network_interface": fields.String(),
-        "storage_interface": fields.String(),
+        **{name: fields.String() for name in node_fields.INTERFACE_FIELDS},
+        **{name: fields.Boolean() for name in node_fields.BOOL_FIELDS},
+        "protected_reason": fields.String(max_length=4096),
+        "retired_reason": fields.String(max_length=4096),
+        "maintenance_reason": fields.String(max_length=4096),
+        "network_data": fields.Raw(),
+        "shard": fields.String(max_length=255),
+        "parent_node": fields.String(description="UUID or name of the parent node"),
+        "chassis_uuid": fields.String(format="uuid"),
     },
     strict=True,
 )
@@ -88,6 +98,7 @@ _LIST_QUERY = {
         sort_dir=("string", "asc or desc"),
         maintenance=("boolean", "Only nodes in (or out of) maintenance"),
         associated=("boolean", "Only nodes with (or without) an instance"),
+        retired=("boolean", "Only retired (or not retired) nodes (1.61)"),
         **{name: ("string", f"Only nodes with this {name}") for name in _FILTERS},
         description_contains=("string", "Only nodes whose description contains this text"),
         project=("string", "Only nodes this project owns or leases"),
@@ -116,14 +127,16 @@ def check_driver(driver: str) -> None:
 
 
 def show(node: Node) -> dict[str, Any]:
-    return select_fields(node_views.node_detail(node, owner_of(node)), fields_arg())
+    wanted = fields_arg()
+    node_views.check_version(field_names(wanted) or [])
+    return select_fields(node_views.node_detail(node, owner_of(node)), wanted)
 
 
 def _items(rows: list[Node], detail: bool, names: list[str] | None, plain: bool) -> list[Any]:
     """The listed nodes in the shape asked for (summary, detail or ``fields=``)."""
     base = url_base()
     if names is not None and plain:
-        return [node_views.node_fields(n, names, base) for n in rows]
+        return [node_views.node_columns(n, names, base) for n in rows]
     unserved: set[tuple[str, str]] = set()
     if detail:
         return [node_views.node_detail(n, owner_of(n, unserved), base) for n in rows]
@@ -146,9 +159,11 @@ def _list(detail: bool) -> dict[str, Any]:
         filters["conductor_group"] = filters["conductor_group"].lower()
     if "instance_uuid" in filters:
         filters["instance_uuid"] = check_uuid(filters["instance_uuid"], "instance_uuid")
-    maintenance = bool_arg("maintenance")
-    if maintenance is not None:
-        filters["maintenance"] = maintenance
+    for flag in ("maintenance", "retired"):
+        value = bool_arg(flag)
+        if value is not None:
+            filters[flag] = value
+    node_views.check_version([*filters, *(field_names(fields_arg()) or [])])
     wanted = fields_arg()
     if detail and wanted:
         raise exceptions.InvalidParameterValue(reason="fields cannot be combined with detail")
@@ -211,10 +226,16 @@ class NodeDetailCollection(Resource):
 
 def apply_patch(node: Node, patch: list[dict[str, Any]]) -> dict[str, Any]:
     """Apply an RFC 6902 patch (paths already checked by :func:`inputs.read_patch`) to the
-    node's writable fields (:mod:`app.api.patching`); returns the changed values."""
+    node's writable fields (:mod:`app.api.patching`); returns the values to write, checked
+    by the node rules (``app/node_rules.py``)."""
+    node_views.check_version(patching.fields_of(patch))
     doc = node_views.patchable(node)
     changed = patching.changed_fields(doc, patching.apply(doc, patch))
-    return node_fields.check_values(changed, node_fields.WRITABLE)
+    values = node_views.resolve_references(node_fields.check_values(changed, node_fields.WRITABLE))
+    reset = bool_arg("reset_interfaces")
+    if reset is not None and not requested_at_least(45):
+        raise exceptions.NotAcceptable(reason="reset_interfaces needs API version 1.45")
+    return node_rules.check_update(node, values, enabled_interfaces, bool(reset))
 
 
 @ns.route("/<string:ident>")
@@ -227,6 +248,7 @@ class NodeItem(Resource):
         """Show one node (``fields`` selects fields)."""
         return show(node_db.get(ident))
 
+    @ns.doc(params=schemas.query(reset_interfaces=("boolean", "With a driver change (1.45)")))
     @ns.expect([patch_op], validate=False)
     @ns.response(200, "The updated node", schemas.NODE)
     @schemas.documented(ns, 409, *schemas.BODY_ERRORS)

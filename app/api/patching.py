@@ -90,3 +90,13 @@ def changed_fields(real: dict[str, Any], patched: dict[str, Any]) -> dict[str, A
     changed = {k: v for k, v in patched.items() if real.get(k) != v}
     changed.update({k: None for k in real if k not in patched})
     return changed
+
+
+def fields_of(patch: list[dict[str, Any]]) -> set[str]:
+    """The top-level fields a patch's ``path`` and ``from`` pointers name."""
+    return {
+        str(op[key]).split("/")[1]
+        for op in patch
+        for key in ("path", "from")
+        if isinstance(op.get(key), str) and op[key].count("/") >= 1
+    }

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from flask_restx import Model, Namespace, SchemaModel, fields
 
-from app.api import node_views
+from app import node_fields
 
 T = TypeVar("T")
 
@@ -132,6 +132,13 @@ _NODE_NULLABLE = (
     "retired_reason",
     "created_at",
     "updated_at",
+    "boot_mode",
+    "shard",
+    "parent_node",
+    "chassis_uuid",
+    "allocation_uuid",
+    "inspection_started_at",
+    "inspection_finished_at",
 )
 _NODE_OBJECTS = (
     "driver_info",
@@ -140,6 +147,11 @@ _NODE_OBJECTS = (
     "extra",
     "instance_info",
     "network_data",
+    "clean_step",
+    "deploy_step",
+    "service_step",
+    "raid_config",
+    "target_raid_config",
 )
 
 
@@ -147,13 +159,17 @@ def _node_fields() -> dict[str, fields.Raw]:
     spec: dict[str, fields.Raw] = {name: fields.String() for name in _NODE_STRINGS}
     spec.update({name: NullableString() for name in _NODE_NULLABLE})
     spec.update({name: fields.Raw() for name in _NODE_OBJECTS})
-    spec.update({f"{kind}_interface": NullableString() for kind in node_views.INTERFACES})
+    spec.update({name: NullableString() for name in node_fields.INTERFACE_FIELDS})
     spec.update(
-        {name: fields.Boolean() for name in ("maintenance", "console_enabled", "protected")}
+        {
+            name: fields.Boolean()
+            for name in ("maintenance", "console_enabled", "protected", "disable_power_off")
+        }
     )
     spec.update(
         retired=fields.Boolean(),
         automated_clean=NullableBoolean(),
+        secure_boot=NullableBoolean(),
         traits=fields.List(fields.String),
         links=links(),
         ports=links("The node's ports"),
@@ -178,10 +194,12 @@ NODE_STATES = Model(
                 "target_provision_state",
                 "provision_updated_at",
                 "last_error",
+                "boot_mode",
             )
         },
         "provision_state": fields.String(required=True),
         "console_enabled": fields.Boolean(),
+        "secure_boot": NullableBoolean(),
         "raid_config": fields.Raw(),
         "target_raid_config": fields.Raw(),
     },

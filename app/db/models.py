@@ -6,7 +6,7 @@ import datetime as dt
 import uuid as uuidlib
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -64,6 +64,7 @@ class Node(Base):
     __table_args__ = (
         Index("ix_nodes_reservation", "reservation"),
         Index("ix_nodes_provision_state", "provision_state"),
+        Index("ix_nodes_shard", "shard"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -81,8 +82,39 @@ class Node(Base):
     description: Mapped[str | None] = mapped_column(Text)
     owner: Mapped[str | None] = mapped_column(String(255))
     lessee: Mapped[str | None] = mapped_column(String(255))
+    # The implementation of each interface type the node uses; None: the hardware type's
+    # default (``app/api/node_views.py`` shows the resolved name).
+    bios_interface: Mapped[str | None] = mapped_column(String(255))
+    boot_interface: Mapped[str | None] = mapped_column(String(255))
+    console_interface: Mapped[str | None] = mapped_column(String(255))
+    deploy_interface: Mapped[str | None] = mapped_column(String(255))
+    firmware_interface: Mapped[str | None] = mapped_column(String(255))
+    inspect_interface: Mapped[str | None] = mapped_column(String(255))
+    management_interface: Mapped[str | None] = mapped_column(String(255))
     network_interface: Mapped[str | None] = mapped_column(String(255))
+    power_interface: Mapped[str | None] = mapped_column(String(255))
+    raid_interface: Mapped[str | None] = mapped_column(String(255))
+    rescue_interface: Mapped[str | None] = mapped_column(String(255))
     storage_interface: Mapped[str | None] = mapped_column(String(255))
+    vendor_interface: Mapped[str | None] = mapped_column(String(255))
+    automated_clean: Mapped[bool | None] = mapped_column(Boolean)
+    protected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    protected_reason: Mapped[str | None] = mapped_column(Text)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    retired_reason: Mapped[str | None] = mapped_column(Text)
+    disable_power_off: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    network_data: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)
+    boot_mode: Mapped[str | None] = mapped_column(String(16))
+    secure_boot: Mapped[bool | None] = mapped_column(Boolean)
+    clean_step: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    deploy_step: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    service_step: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    raid_config: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    target_raid_config: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    shard: Mapped[str | None] = mapped_column(String(255))
+    parent_node: Mapped[str | None] = mapped_column(String(36))
+    inspection_started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    inspection_finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     power_state: Mapped[str | None] = mapped_column(String(15))
     target_power_state: Mapped[str | None] = mapped_column(String(15))
     provision_state: Mapped[str] = mapped_column(String(15))

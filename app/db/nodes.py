@@ -20,11 +20,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
+    Boolean,
     Connection,
+    DateTime,
     RowMapping,
     Table,
     bindparam,
     delete,
+    false,
     func,
     insert,
     inspect,
@@ -134,34 +138,30 @@ def _matching(query: Any, filters: Mapping[str, Any]) -> Any:
     return query.where(*(_C[column] == value for column, value in filters.items()))
 
 
-#: Columns ``GET /v1/nodes`` may sort by (JSON columns are not sortable).
-SORT_KEYS = (
-    "id",
-    "uuid",
-    "name",
-    "driver",
-    "provision_state",
-    "power_state",
-    "conductor_group",
-    "resource_class",
-    "maintenance",
-    "created_at",
-    "updated_at",
-    "provision_updated_at",
+#: Columns ``GET /v1/nodes`` may sort by: every column but the JSON documents and the
+#: conductor's own bookkeeping, as in Ironic.
+SORT_KEYS = tuple(
+    column.name
+    for column in _NODES.columns
+    if not isinstance(column.type, JSON) and column.name not in ("conductor_affinity",)
 )
 
 
 def _sort_column(key: str) -> Any:
+    """The column to sort on, with NULL read as the type's least value (so a marker on a
+    node with a NULL in that column still pages)."""
     if key not in SORT_KEYS:
         raise exceptions.InvalidParameterValue(
             reason=f"cannot sort on {key!r}; sortable: {', '.join(SORT_KEYS)}"
         )
     column = _C[key]
-    if key in ("updated_at", "provision_updated_at"):
+    if not column.nullable:
+        return column
+    if isinstance(column.type, DateTime):
         return func.coalesce(column, _C.created_at)
-    if key in ("name", "power_state", "resource_class"):
-        return func.coalesce(column, "")
-    return column
+    if isinstance(column.type, Boolean):
+        return func.coalesce(column, false())
+    return func.coalesce(column, "")
 
 
 def list_nodes(
@@ -208,11 +208,14 @@ def list_nodes(
 
 
 def destroy(ident: str, allowed_states: tuple[str, ...]) -> None:
-    """Delete an unlocked node in one of ``allowed_states`` that no instance uses."""
+    """Delete an unlocked, unprotected node in one of ``allowed_states`` that no instance
+    uses."""
     with transaction_scope(write=True) as conn:
         node = _read(conn, ident)
         if node.reservation is not None:
             raise exceptions.NodeLocked(node=node.uuid, host=node.reservation)
+        if node.protected:
+            raise exceptions.NodeProtected(node=node.uuid)
         if node.instance_uuid is not None:
             raise exceptions.NodeAssociated(node=node.uuid, instance=node.instance_uuid)
         if node.provision_state not in allowed_states:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from drivers.absent import with_absent
 from drivers.base import BaseInterface, HardwareType
 from drivers.ipmi.boot import PXEBoot
 from drivers.ipmi.inspect import IPMIInspect
@@ -23,10 +24,12 @@ __all__ = ["IPMIHardware"]
 
 class IPMIHardware(HardwareType):
     name = "ipmi"
-    supported: ClassVar[dict[str, list[type[BaseInterface]]]] = {
-        "power": [IPMIPower],
-        "management": [IPMIManagement],
-        "boot": [PXEBoot],
-        "deploy": [RamdiskDeploy],
-        "inspect": [IPMIInspect],
-    }
+    supported: ClassVar[dict[str, list[type[BaseInterface]]]] = with_absent(
+        {
+            "power": [IPMIPower],
+            "management": [IPMIManagement],
+            "boot": [PXEBoot],
+            "deploy": [RamdiskDeploy],
+            "inspect": [IPMIInspect],
+        }
+    )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from drivers.absent import with_absent
 from drivers.base import BaseInterface, HardwareType
 from drivers.ramdisk import RamdiskDeploy
 from drivers.redfish.boot import RedfishVirtualMediaBoot
@@ -35,10 +36,12 @@ __all__ = [
 
 class RedfishHardware(HardwareType):
     name = "redfish"
-    supported: ClassVar[dict[str, list[type[BaseInterface]]]] = {
-        "power": [RedfishPower],
-        "management": [RedfishManagement],
-        "boot": [RedfishVirtualMediaBoot],
-        "deploy": [RamdiskDeploy],
-        "inspect": [RedfishInspect],
-    }
+    supported: ClassVar[dict[str, list[type[BaseInterface]]]] = with_absent(
+        {
+            "power": [RedfishPower],
+            "management": [RedfishManagement],
+            "boot": [RedfishVirtualMediaBoot],
+            "deploy": [RamdiskDeploy],
+            "inspect": [RedfishInspect],
+        }
+    )
