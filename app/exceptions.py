@@ -11,12 +11,15 @@
     │   ├── UnsupportedDriverInterface
     │   ├── InterfaceNotFound
     │   ├── NodeIsRetired
+    │   ├── NoFreePhysicalPorts
+    │   ├── VifNotAttached
     │   └── UnknownDriver
     ├── NotAuthorized (401; the API adds WWW-Authenticate)
     ├── Forbidden (403)
     │   └── NodeProtected
     ├── NotFound (404)
     │   ├── NodeNotFound
+    │   ├── NodeTraitNotFound
     │   ├── PortNotFound
     │   └── ConductorNotFound
     ├── TooManyRequests (429; the API adds Retry-After)
@@ -30,6 +33,8 @@
     │   ├── PortAlreadyExists
     │   ├── NodeStateChanged
     │   ├── NodeAssociated
+    │   ├── VifAlreadyAttached
+    │   ├── VifPortTaken
     │   ├── PortChanged
     │   ├── InvalidStateForDelete
     │   ├── InvalidState
@@ -109,6 +114,14 @@ class NodeIsRetired(Invalid):
     message = "The {op} operation can't be performed on node {node} because it is retired."
 
 
+class NoFreePhysicalPorts(Invalid):
+    message = "Unable to attach VIF {vif}, not enough free physical ports."
+
+
+class VifNotAttached(Invalid):
+    message = "Unable to detach VIF {vif} from node {node} because it is not attached to it."
+
+
 class UnknownDriver(Invalid):
     message = "No live conductor supports driver {driver!r}; known drivers: {known}"
 
@@ -138,6 +151,10 @@ class NotFound(IronworksError):
 
 class NodeNotFound(NotFound):
     message = "Node {node} could not be found."
+
+
+class NodeTraitNotFound(NotFound):
+    message = "Node {node} doesn't have a trait '{trait}'"
 
 
 class PortNotFound(NotFound):
@@ -207,6 +224,14 @@ class InvalidStateForDelete(Conflict):
 
 class InvalidState(Conflict):
     message = "{reason}"
+
+
+class VifAlreadyAttached(Conflict):
+    message = "Unable to attach VIF {vif}, VIF is already attached to port {port}"
+
+
+class VifPortTaken(Conflict):
+    message = "Port {port} already has a VIF attached"
 
 
 class NodeAssociated(Conflict):

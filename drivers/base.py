@@ -217,6 +217,9 @@ class NetworkInterface(BaseInterface):
     each port's ``internal_info`` (``binding``) and drops it after :meth:`unbind`."""
 
     interface_type = "network"
+    #: Whether VIFs attached to the node are recorded on its ports (Ironic's ``flat`` and
+    #: ``neutron``); ``noop`` accepts attach and detach and lists none.
+    tracks_vifs: ClassVar[bool] = True
 
     def bind(self, node: NodeView, ports: list[PortView]) -> dict[str, dict[str, Any]]:
         """Attach the instance's ports; return the binding to record per port UUID."""

@@ -15,6 +15,7 @@ from drivers.base import NetworkInterface, NodeView, PortView
 
 class NoopNetwork(NetworkInterface):
     name = "noop"
+    tracks_vifs = False
 
 
 class FlatNetwork(NetworkInterface):

@@ -17,6 +17,8 @@ from flask_restx import Api
 from app import metrics
 from app.api import auth, conductors, drivers, errors, inputs, nodes, ports, versions
 from app.api import node_actions as _node_actions  # noqa: F401  (routes on nodes.ns)
+from app.api import traits as _traits  # noqa: F401  (routes on nodes.ns)
+from app.api import vifs as _vifs  # noqa: F401  (routes on nodes.ns)
 from app.config import get_settings
 from app.db import migrate
 from app.db.engine import get_engine

@@ -6,13 +6,14 @@ them and to run ``validate()`` (which checks ``driver_info`` and never talks to 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from app import exceptions
 from app.config import get_settings
 from app.db.models import Node
 from drivers.base import ALL_INTERFACES, HardwareType, NodeView
-from drivers.factory import load_hardware_types
+from drivers.factory import NetworkInterfaceFactory, load_hardware_types
 
 _LOADED: dict[str, HardwareType] = {}
 
@@ -49,6 +50,16 @@ def enabled_interfaces(driver: str) -> dict[str, list[str]]:
         "network": list(settings.enabled_network_interfaces),
         "storage": list(settings.enabled_storage_interfaces),
     }
+
+
+@functools.cache
+def _networks() -> NetworkInterfaceFactory:
+    return NetworkInterfaceFactory(list(get_settings().enabled_network_interfaces))
+
+
+def tracks_vifs(node: Node) -> bool:
+    """Whether the node's network interface records VIFs on its ports (``noop`` does not)."""
+    return _networks().get(node.network_interface).tracks_vifs
 
 
 def properties(driver: str) -> dict[str, str]:

@@ -12,6 +12,7 @@ from app.api.drivers_cache import enabled_interfaces
 from app.api.utils import iso, resource_links
 from app.api.versions import MIN_VERSION, requested_at_least, url_base
 from app.db import nodes as node_db
+from app.db import traits as trait_db
 from app.db.models import Node
 
 LIST_FIELDS = ("uuid", "name", "instance_uuid", "power_state", "provision_state", "maintenance")
@@ -153,9 +154,12 @@ def interfaces_of(node: Node) -> dict[str, str | None]:
     }
 
 
-def node_detail(node: Node, conductor: str | None, base: str | None = None) -> dict[str, Any]:
+def node_detail(
+    node: Node, conductor: str | None, base: str | None = None, traits: list[str] | None = None
+) -> dict[str, Any]:
     """Every field the request's microversion knows, with secrets masked, as
-    ``GET /v1/nodes/<id>`` returns it."""
+    ``GET /v1/nodes/<id>`` returns it. ``traits`` are read here unless given (listings read
+    them for every node at once)."""
     base = url_base() if base is None else base
     data: dict[str, Any] = {
         **{name: getattr(node, name) for name in PLAIN_FIELDS - TEXT_FIELDS},
@@ -168,7 +172,7 @@ def node_detail(node: Node, conductor: str | None, base: str | None = None) -> d
         "console_enabled": False,
         "chassis_uuid": None,
         "allocation_uuid": None,
-        "traits": [],
+        "traits": trait_db.of_nodes([node.id])[node.id] if traits is None else traits,
         "links": resource_links("nodes", node.uuid, base),
         "ports": resource_links("nodes", f"{node.uuid}/ports", base),
         "states": resource_links("nodes", f"{node.uuid}/states", base),

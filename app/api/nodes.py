@@ -21,6 +21,7 @@ from app.api.utils import (
 )
 from app.api.versions import requested_at_least, url_base
 from app.db import nodes as node_db
+from app.db import traits as trait_db
 from app.db.models import Node
 from app.hash_ring import get_ring_manager
 from app.node_fields import check_uuid
@@ -139,14 +140,18 @@ def _items(rows: list[Node], detail: bool, names: list[str] | None, plain: bool)
         return [node_views.node_columns(n, names, base) for n in rows]
     unserved: set[tuple[str, str]] = set()
     if detail:
-        return [node_views.node_detail(n, owner_of(n, unserved), base) for n in rows]
+        traits = trait_db.of_nodes(n.id for n in rows)
+        return [node_views.node_detail(n, owner_of(n, unserved), base, traits[n.id]) for n in rows]
     if names is None:
         return [node_views.node_summary(n, base) for n in rows]
     wanted = ",".join(names)
     with_owner = "conductor" in names  # a ring lookup per node only when asked for
+    traits = trait_db.of_nodes(n.id for n in rows) if "traits" in names else {}
     return [
         select_fields(
-            node_views.node_detail(n, owner_of(n, unserved) if with_owner else None, base),
+            node_views.node_detail(
+                n, owner_of(n, unserved) if with_owner else None, base, traits.get(n.id, [])
+            ),
             wanted,
         )
         for n in rows

@@ -149,6 +149,18 @@ class Port(Base):
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, onupdate=utcnow)
 
 
+class NodeTrait(Base):
+    """A trait of a node (a standard ``os-traits`` name or ``CUSTOM_...``)."""
+
+    __tablename__ = "node_traits"
+
+    node_id: Mapped[int] = mapped_column(
+        ForeignKey("nodes.id", ondelete="CASCADE"), primary_key=True
+    )
+    trait: Mapped[str] = mapped_column(String(255), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class NodeHistory(Base):
     """One event in a node's life: a provision state change, an error, a recovery."""
 

@@ -89,7 +89,7 @@ def _event(values: RowMapping) -> NodeHistory:
     return event
 
 
-def _read(conn: Connection, ident: str) -> Any:
+def read_row(conn: Connection, ident: str) -> Any:
     """The row of the node with this UUID (any spelling) or name; :class:`NodeNotFound` if
     there is none."""
     uuid = uuids.canonical(ident)
@@ -103,7 +103,7 @@ def _read(conn: Connection, ident: str) -> Any:
 def get(ident: str) -> Node:
     """The node with this UUID or name."""
     with statement_scope() as conn:
-        return as_node(_read(conn, ident)._mapping)
+        return as_node(read_row(conn, ident)._mapping)
 
 
 def create(values: dict[str, Any]) -> Node:
@@ -211,7 +211,7 @@ def destroy(ident: str, allowed_states: tuple[str, ...]) -> None:
     """Delete an unlocked, unprotected node in one of ``allowed_states`` that no instance
     uses."""
     with transaction_scope(write=True) as conn:
-        node = _read(conn, ident)
+        node = read_row(conn, ident)
         if node.reservation is not None:
             raise exceptions.NodeLocked(node=node.uuid, host=node.reservation)
         if node.protected:
@@ -232,7 +232,7 @@ def reserve(ident: str, holder: str, history: list[Event] | None = None, **value
     node as locked. Raises :class:`NodeLocked` naming the current holder when the node is
     locked, and :class:`NodeStateChanged` when it was released between read and update."""
     with transaction_scope(write=True) as conn:
-        row = _read(conn, ident)
+        row = read_row(conn, ident)
         if row.reservation is not None:
             raise exceptions.NodeLocked(node=row.uuid, host=row.reservation)
         written = {"reservation": holder, "updated_at": utcnow(), **values}
@@ -325,7 +325,7 @@ def _add_history(conn: Connection, node_id: int, events: list[Event] | None) -> 
 def history(ident: str, limit: int | None = None) -> list[NodeHistory]:
     """A node's events, oldest first."""
     with transaction_scope() as conn:
-        node_id = _read(conn, ident).id
+        node_id = read_row(conn, ident).id
         query = select(_HISTORY).where(_HISTORY.c.node_id == node_id)
         rows = conn.execute(query.order_by(_HISTORY.c.id).limit(limit))
         return [_event(row._mapping) for row in rows]
@@ -334,7 +334,7 @@ def history(ident: str, limit: int | None = None) -> list[NodeHistory]:
 def set_maintenance(uuid: str, on: bool, reason: str | None, event: Event) -> None:
     """Set or clear maintenance; allowed while the node is locked (it starts no work)."""
     with transaction_scope(write=True) as conn:
-        node_id = _read(conn, uuid).id
+        node_id = read_row(conn, uuid).id
         conn.execute(
             update(_NODES)
             .where(_C.id == node_id)
