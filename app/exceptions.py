@@ -12,6 +12,8 @@
     │   ├── InterfaceNotFound
     │   ├── NodeIsRetired
     │   ├── NoFreePhysicalPorts
+    │   ├── ChassisNotEmpty
+    │   ├── NodeNotPoweredOff
     │   ├── VifNotAttached
     │   └── UnknownDriver
     ├── NotAuthorized (401; the API adds WWW-Authenticate)
@@ -20,6 +22,9 @@
     ├── NotFound (404)
     │   ├── NodeNotFound
     │   ├── NodeTraitNotFound
+    │   ├── ChassisNotFound
+    │   ├── VolumeConnectorNotFound
+    │   ├── VolumeTargetNotFound
     │   ├── PortNotFound
     │   └── ConductorNotFound
     ├── TooManyRequests (429; the API adds Retry-After)
@@ -34,6 +39,7 @@
     │   ├── NodeStateChanged
     │   ├── NodeAssociated
     │   ├── VifAlreadyAttached
+    │   ├── RecordAlreadyExists
     │   ├── VifPortTaken
     │   ├── PortChanged
     │   ├── InvalidStateForDelete
@@ -122,6 +128,14 @@ class VifNotAttached(Invalid):
     message = "Unable to detach VIF {vif} from node {node} because it is not attached to it."
 
 
+class ChassisNotEmpty(Invalid):
+    message = "Cannot complete the requested action because chassis {chassis} contains nodes."
+
+
+class NodeNotPoweredOff(Invalid):
+    message = "The {action} is allowed only while node {node} is powered off; it is {state}."
+
+
 class UnknownDriver(Invalid):
     message = "No live conductor supports driver {driver!r}; known drivers: {known}"
 
@@ -155,6 +169,18 @@ class NodeNotFound(NotFound):
 
 class NodeTraitNotFound(NotFound):
     message = "Node {node} doesn't have a trait '{trait}'"
+
+
+class ChassisNotFound(NotFound):
+    message = "Chassis {chassis} could not be found."
+
+
+class VolumeConnectorNotFound(NotFound):
+    message = "Volume connector {connector} could not be found."
+
+
+class VolumeTargetNotFound(NotFound):
+    message = "Volume target {target} could not be found."
 
 
 class PortNotFound(NotFound):
@@ -228,6 +254,10 @@ class InvalidState(Conflict):
 
 class VifAlreadyAttached(Conflict):
     message = "Unable to attach VIF {vif}, VIF is already attached to port {port}"
+
+
+class RecordAlreadyExists(Conflict):
+    message = "A {kind} with {what} already exists."
 
 
 class VifPortTaken(Conflict):

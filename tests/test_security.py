@@ -170,7 +170,33 @@ def planted(secure_api: LiveAPI) -> dict[str, Any]:
         **as_user("admin"),
     )
     assert port.status_code == 201, port.text
-    return {"ident": node["uuid"], "uuid": port.json()["uuid"]}
+    planted = {"ident": node["uuid"], "uuid": port.json()["uuid"]}
+    for collection, body in (
+        ("chassis", {"extra": {"my_pwd": PLANTED["my_pwd"]}}),
+        (
+            "volume/targets",
+            {
+                "node_uuid": node["uuid"],
+                "volume_type": "iscsi",
+                "boot_index": 0,
+                "volume_id": "v-1",
+                "properties": {"auth_password": PLANTED["port"]},
+            },
+        ),
+        (
+            "volume/connectors",
+            {
+                "node_uuid": node["uuid"],
+                "type": "iqn",
+                "connector_id": "iqn.x",
+                "extra": {"password": PLANTED["port"]},
+            },
+        ),
+    ):
+        made = secure_api.post(f"/v1/{collection}", json=body, **as_user("admin"))
+        assert made.status_code == 201, made.text
+        planted[collection] = made.json()["uuid"]
+    return planted
 
 
 def _read_paths(api: LiveAPI, known: dict[str, Any]) -> list[str]:
@@ -181,7 +207,17 @@ def _read_paths(api: LiveAPI, known: dict[str, Any]) -> list[str]:
     paths = []
     for template, operations in spec["paths"].items():
         if "get" in operations:
-            paths.append("/v1" + template.format(**values))
+            # each collection's {ident} names its own planted record
+            owner = next(
+                (
+                    c
+                    for c in ("chassis", "volume/targets", "volume/connectors")
+                    if template.startswith(f"/{c}/")
+                ),
+                None,
+            )
+            ident = {"ident": known[owner]} if owner else {}
+            paths.append("/v1" + template.format(**{**values, **ident}))
     return paths
 
 

@@ -15,7 +15,18 @@ from flask import Blueprint, Flask, jsonify
 from flask_restx import Api
 
 from app import metrics
-from app.api import auth, conductors, drivers, errors, inputs, nodes, ports, versions
+from app.api import (
+    auth,
+    chassis,
+    conductors,
+    drivers,
+    errors,
+    inputs,
+    nodes,
+    ports,
+    versions,
+    volume,
+)
 from app.api import node_actions as _node_actions  # noqa: F401  (routes on nodes.ns)
 from app.api import traits as _traits  # noqa: F401  (routes on nodes.ns)
 from app.api import vifs as _vifs  # noqa: F401  (routes on nodes.ns)
@@ -40,7 +51,14 @@ def _build_api(blueprint: Blueprint) -> Api:
         security="basic",
     )
     api.handle_error = errors.flask_error_response
-    for namespace in (nodes.ns, ports.ns, conductors.ns, drivers.ns):
+    for namespace in (
+        nodes.ns,
+        ports.ns,
+        conductors.ns,
+        drivers.ns,
+        chassis.ns,
+        *volume.NAMESPACES,
+    ):
         api.add_namespace(namespace)
     return api
 

@@ -12,6 +12,7 @@ from app.api.drivers_cache import enabled_interfaces
 from app.api.utils import iso, resource_links
 from app.api.versions import MIN_VERSION, requested_at_least, url_base
 from app.db import nodes as node_db
+from app.db import stores
 from app.db import traits as trait_db
 from app.db.models import Node
 
@@ -43,11 +44,10 @@ def validate_create(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def resolve_references(values: dict[str, Any]) -> dict[str, Any]:
-    """``parent_node`` (a UUID or name) as the parent's UUID; ``chassis_uuid`` must name a
-    chassis, and there are none yet. Either missing is a 400, as in Ironic."""
-    chassis = values.pop("chassis_uuid", None)
-    if chassis is not None:
-        raise exceptions.InvalidParameterValue(reason=f"Chassis {chassis} could not be found.")
+    """``parent_node`` (a UUID or name) as the parent's UUID, ``chassis_uuid`` as the
+    chassis's; either missing is a 400, as in Ironic."""
+    if values.get("chassis_uuid") is not None:
+        values["chassis_uuid"] = stores.chassis_uuid(values["chassis_uuid"])
     parent = values.get("parent_node")
     if parent is not None:
         try:
@@ -96,6 +96,7 @@ PLAIN_FIELDS = frozenset(
         "secure_boot",
         "shard",
         "parent_node",
+        "chassis_uuid",
     )
 )
 
@@ -170,7 +171,6 @@ def node_detail(
         **interfaces_of(node),
         "conductor": conductor,
         "console_enabled": False,
-        "chassis_uuid": None,
         "allocation_uuid": None,
         "traits": trait_db.of_nodes([node.id])[node.id] if traits is None else traits,
         "links": resource_links("nodes", node.uuid, base),

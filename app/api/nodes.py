@@ -38,6 +38,7 @@ _FILTERS = (
     "fault",
     "shard",
     "parent_node",
+    "chassis_uuid",
 )
 
 node_create = ns.model(
@@ -71,19 +72,10 @@ node_create = ns.model(
     },
     strict=True,
 )
-patch_op = ns.model(
-    "PatchOperation",
-    {
-        "op": fields.String(
-            required=True, enum=["add", "replace", "remove", "move", "copy", "test"]
-        ),
-        "path": fields.String(required=True, example="/extra/rack"),
-        "from": fields.String(description="For move and copy"),
-        "value": schemas.AnyValue(),
-    },
-)
+patch_op = schemas.PATCH_OP
 schemas.register(
     ns,
+    schemas.PATCH_OP,
     schemas.NODE,
     schemas.NODE_LIST,
     schemas.NODE_STATES,
@@ -92,7 +84,7 @@ schemas.register(
     schemas.NODE_HISTORY,
     schemas.NODE_SENSORS,
 )
-_LIST_QUERY = {
+LIST_QUERY = {
     **schemas.LIST_QUERY,
     **schemas.query(
         sort_key=("string", "Field to sort on"),
@@ -159,11 +151,19 @@ def _items(rows: list[Node], detail: bool, names: list[str] | None, plain: bool)
 
 
 def _list(detail: bool) -> dict[str, Any]:
+    return list_nodes_of({}, detail, "nodes/detail" if detail else "nodes")
+
+
+def list_nodes_of(scope: dict[str, Any], detail: bool, collection: str) -> dict[str, Any]:
+    """A page of the nodes matching ``scope`` (column: value) and the request's filters,
+    with its ``next`` link into ``collection``."""
     filters: dict[str, Any] = {k: request.args[k] for k in _FILTERS if k in request.args}
+    filters.update(scope)
     if "conductor_group" in filters:
         filters["conductor_group"] = filters["conductor_group"].lower()
-    if "instance_uuid" in filters:
-        filters["instance_uuid"] = check_uuid(filters["instance_uuid"], "instance_uuid")
+    for name in ("instance_uuid", "chassis_uuid"):
+        if name in filters:
+            filters[name] = check_uuid(filters[name], name)
     for flag in ("maintenance", "retired"):
         value = bool_arg(flag)
         if value is not None:
@@ -192,7 +192,7 @@ def _list(detail: bool) -> dict[str, Any]:
     )
     items = _items(rows, detail, names, plain)
     body: dict[str, Any] = {"nodes": items}
-    following = next_link("nodes/detail" if detail else "nodes", [n.uuid for n in rows], limit)
+    following = next_link(collection, [n.uuid for n in rows], limit)
     if following:
         body["next"] = following
     return body
@@ -201,7 +201,7 @@ def _list(detail: bool) -> dict[str, Any]:
 @ns.route("")
 @schemas.documented(ns)
 class NodeCollection(Resource):
-    @ns.doc(params=_LIST_QUERY)
+    @ns.doc(params=LIST_QUERY)
     @ns.response(200, "The nodes (a summary of each unless detail or fields)", schemas.NODE_LIST)
     def get(self) -> dict[str, Any]:
         """List nodes (``limit``, ``marker``, ``sort_key``, ``sort_dir``, ``fields``, filters)."""
@@ -222,7 +222,7 @@ class NodeCollection(Resource):
 @ns.route("/detail")
 @schemas.documented(ns)
 class NodeDetailCollection(Resource):
-    @ns.doc(params={k: v for k, v in _LIST_QUERY.items() if k not in ("fields", "detail")})
+    @ns.doc(params={k: v for k, v in LIST_QUERY.items() if k not in ("fields", "detail")})
     @ns.response(200, "The nodes with every field", schemas.NODE_LIST)
     def get(self) -> dict[str, Any]:
         """List nodes with every field."""

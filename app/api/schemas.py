@@ -78,6 +78,19 @@ def links(description: str = "Links") -> fields.List:
     return fields.List(fields.Nested(LINK), description=description)
 
 
+PATCH_OP = Model(
+    "PatchOperation",
+    {
+        "op": fields.String(
+            required=True, enum=["add", "replace", "remove", "move", "copy", "test"]
+        ),
+        "path": fields.String(required=True, example="/extra/rack"),
+        "from": fields.String(description="For move and copy"),
+        "value": AnyValue(),
+    },
+)
+
+
 def register(ns: Namespace, *models: Model | SchemaModel) -> None:
     """Make ``models`` (and the shared error and link models) known to ``ns``'s API."""
     for model in (ERROR, LINK, *models):

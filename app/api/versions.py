@@ -116,6 +116,9 @@ def v1_document() -> dict[str, Any]:
         ],
         "version": version_entry(),
     }
-    for resource in ("nodes", "ports", "drivers", "conductors"):
+    resources = ["nodes", "ports", "drivers", "conductors", "chassis"]
+    if requested_at_least(32):
+        resources.append("volume")
+    for resource in resources:
         doc[resource] = [link(f"/v1/{resource}/"), link(f"/{resource}/", "bookmark")]
     return doc
