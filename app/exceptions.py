@@ -13,6 +13,7 @@
     │   ├── NodeIsRetired
     │   ├── NoFreePhysicalPorts
     │   ├── ChassisNotEmpty
+    │   ├── PortgroupNotEmpty
     │   ├── NodeNotPoweredOff
     │   ├── VifNotAttached
     │   └── UnknownDriver
@@ -23,6 +24,7 @@
     │   ├── NodeNotFound
     │   ├── NodeTraitNotFound
     │   ├── ChassisNotFound
+    │   ├── PortgroupNotFound
     │   ├── VolumeConnectorNotFound
     │   ├── VolumeTargetNotFound
     │   ├── PortNotFound
@@ -132,6 +134,10 @@ class ChassisNotEmpty(Invalid):
     message = "Cannot complete the requested action because chassis {chassis} contains nodes."
 
 
+class PortgroupNotEmpty(Invalid):
+    message = "Cannot complete the requested action because port group {portgroup} has ports."
+
+
 class NodeNotPoweredOff(Invalid):
     message = "The {action} is allowed only while node {node} is powered off; it is {state}."
 
@@ -173,6 +179,10 @@ class NodeTraitNotFound(NotFound):
 
 class ChassisNotFound(NotFound):
     message = "Chassis {chassis} could not be found."
+
+
+class PortgroupNotFound(NotFound):
+    message = "Port group {portgroup} could not be found."
 
 
 class VolumeConnectorNotFound(NotFound):

@@ -137,7 +137,7 @@ def to_bool(field: str, value: Any) -> bool:
 UNREACHABLE_NAMES = frozenset(("detail", ".", ".."))
 
 
-def _check_name(name: Any) -> str | None:
+def check_name(name: Any) -> str | None:
     if name is None:
         return None
     if not isinstance(name, str) or not _NAME_RE.fullmatch(name) or len(name) > 255:
@@ -178,7 +178,7 @@ def check_interfaces(values: dict[str, Any], enabled: dict[str, list[str]]) -> N
 
 def _checker(field: str) -> Callable[[Any], Any]:
     if field == "name":
-        return _check_name
+        return check_name
     if field in INTERFACE_FIELDS:
         return lambda v: _check_interface(field, v)
     if field in ("uuid", "instance_uuid"):

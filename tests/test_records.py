@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import create_node, fault, wait_power
+from app.db import nodes as node_db
+from tests.helpers import create_node, fault, random_mac, wait_power
 from tests.services import LiveAPI
 
 pytestmark = pytest.mark.usefixtures("system")
@@ -131,3 +132,71 @@ def test_volume_targets_move_between_powered_off_nodes(api: LiveAPI) -> None:
     assert api.get("/v1/volume").status_code == 200
     assert api.delete(url).status_code == 204
     assert api.get(url).status_code == 404
+
+
+# -- port groups -----------------------------------------------------------------------------
+def test_portgroups_as_nova_lists_them_and_ports_join_them(api: LiveAPI) -> None:
+    node = create_node(api)
+    mac = random_mac()
+    name = f"bond-{uuid.uuid4().hex[:6]}"
+    group = _created(
+        api, "/v1/portgroups", {"node_uuid": node["name"], "address": mac, "name": name}
+    )
+    assert group["node_uuid"] == node["uuid"] and group["mode"] == "active-backup"
+    assert group["standalone_ports_supported"] is True
+    assert api.get(f"/v1/portgroups/{name}").json()["uuid"] == group["uuid"]  # by name
+    detail = api.get(f"/v1/nodes/{node['uuid']}/portgroups/detail").json()["portgroups"]
+    assert [g["uuid"] for g in detail] == [group["uuid"]] and "mode" in detail[0]
+    summary = api.get("/v1/portgroups", params={"address": mac.upper()}).json()["portgroups"]
+    assert summary == [
+        {"uuid": group["uuid"], "address": mac, "name": name, "links": group["links"]}
+    ]
+    port = api.post(
+        "/v1/ports",
+        json={"node_uuid": node["uuid"], "address": random_mac(), "portgroup_uuid": name},
+    )
+    assert port.status_code == 201 and port.json()["portgroup_uuid"] == group["uuid"]
+    members = api.get(f"/v1/portgroups/{group['uuid']}/ports").json()["ports"]
+    assert [p["uuid"] for p in members] == [port.json()["uuid"]]
+    by_filter = api.get("/v1/ports", params={"portgroup": name, "detail": "true"}).json()
+    assert [p["portgroup_uuid"] for p in by_filter["ports"]] == [group["uuid"]]
+    full = api.delete(f"/v1/portgroups/{group['uuid']}")
+    assert full.status_code == 400 and "has ports" in fault(full)
+    left = api.patch(
+        f"/v1/ports/{port.json()['uuid']}", json=[{"op": "remove", "path": "/portgroup_uuid"}]
+    )
+    assert left.status_code == 200 and left.json()["portgroup_uuid"] is None
+    assert api.delete(f"/v1/portgroups/{group['uuid']}").status_code == 204
+
+
+def test_portgroup_refusals(api: LiveAPI) -> None:
+    node, other = create_node(api), create_node(api)
+    mac = random_mac()
+    group = _created(api, "/v1/portgroups", {"node_uuid": node["uuid"], "address": mac})
+    assert (
+        api.post("/v1/portgroups", json={"node_uuid": node["uuid"], "address": mac}).status_code
+        == 409
+    )
+    assert api.post("/v1/portgroups", json={"address": random_mac()}).status_code == 400
+    assert (
+        api.post("/v1/portgroups", json={"node_uuid": node["uuid"], "name": "a b"}).status_code
+        == 400
+    )
+    assert api.get("/v1/portgroups", headers=_at(22)).status_code == 404
+    foreign = api.post(
+        "/v1/ports",
+        json={"node_uuid": other["uuid"], "address": random_mac(), "portgroup_uuid": group["uuid"]},
+    )
+    assert foreign.status_code == 400 and "another node" in fault(foreign)
+    node_db.reserve(node["uuid"], "someone@else")
+    try:
+        locked = api.patch(
+            f"/v1/portgroups/{group['uuid']}", json=[{"op": "add", "path": "/extra/a", "value": 1}]
+        )
+        assert locked.status_code == 409
+    finally:
+        node_db.release(node["uuid"], "someone@else")
+    patched = api.patch(
+        f"/v1/portgroups/{group['uuid']}", json=[{"op": "add", "path": "/extra/a", "value": 1}]
+    )
+    assert patched.status_code == 200 and patched.json()["extra"] == {"a": 1}

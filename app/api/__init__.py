@@ -23,6 +23,7 @@ from app.api import (
     errors,
     inputs,
     nodes,
+    portgroups,
     ports,
     versions,
     volume,
@@ -57,6 +58,7 @@ def _build_api(blueprint: Blueprint) -> Api:
         conductors.ns,
         drivers.ns,
         chassis.ns,
+        portgroups.ns,
         *volume.NAMESPACES,
     ):
         api.add_namespace(namespace)

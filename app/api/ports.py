@@ -22,6 +22,7 @@ from app.api.utils import (
 )
 from app.db import nodes as node_db
 from app.db import ports as port_db
+from app.db import stores
 from app.db.models import Port
 from app.node_fields import check_uuid
 
@@ -41,6 +42,7 @@ port_create = ns.model(
         "local_link_connection": fields.Raw(),
         "pxe_enabled": fields.Boolean(),
         "physical_network": fields.String(max_length=64),
+        "portgroup_uuid": fields.String(description="The port group (UUID or name; 1.24)"),
     },
     strict=True,
 )
@@ -74,12 +76,21 @@ _LIST_QUERY = {
         node=("string", "Only the ports of this node (UUID or name)"),
         node_uuid=("string", "Only the ports of this node"),
         address=("string", "Only the port with this MAC address"),
+        portgroup=("string", "Only the ports of this port group (UUID or name; 1.24)"),
     ),
 }
 
 _MAC_RE = re.compile(r"^([0-9a-f]{2}[:-]){5}[0-9a-f]{2}$")
 WRITABLE = frozenset(
-    ("address", "node_uuid", "extra", "local_link_connection", "pxe_enabled", "physical_network")
+    (
+        "address",
+        "node_uuid",
+        "portgroup_uuid",
+        "extra",
+        "local_link_connection",
+        "pxe_enabled",
+        "physical_network",
+    )
 )
 
 
@@ -101,9 +112,12 @@ def _check(values: dict[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
             checked[field] = check_mac(value)
         elif field == "uuid":
             checked[field] = check_uuid(value, field)
-        elif field == "node_uuid":  # a node name is accepted too, and resolved to its UUID
-            if not isinstance(value, str) or not value:
-                raise exceptions.InvalidParameterValue(reason="node_uuid must be a node UUID")
+        elif field in ("node_uuid", "portgroup_uuid"):  # names too, resolved to UUIDs
+            if value is None and field == "portgroup_uuid":
+                checked[field] = None
+                continue
+            if not isinstance(value, str) or not value or len(value) > 255:
+                raise exceptions.InvalidParameterValue(reason=f"{field} must be a UUID")
             checked[field] = value
         elif field in ("extra", "local_link_connection"):
             if not isinstance(value, dict):
@@ -120,7 +134,31 @@ def _check(values: dict[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
     return checked
 
 
-def port_view(port: Port, node_uuid: str, detail: bool = True) -> dict[str, Any]:
+def portgroup_id(ident: str | None, node_uuid: str) -> int | None:
+    """The id of the port group ``ident`` (UUID or name), which must be on the port's node;
+    None for no port group. A missing or foreign port group is a 400."""
+    if ident is None:
+        return None
+    try:
+        group = stores.PORTGROUPS.get(ident)
+    except exceptions.PortgroupNotFound:
+        raise exceptions.InvalidParameterValue(
+            reason=f"Port group {ident} could not be found."
+        ) from None
+    if group["node_uuid"] != node_uuid:
+        raise exceptions.InvalidParameterValue(
+            reason=f"port group {group['uuid']} belongs to another node than the port"
+        )
+    return int(group["id"])
+
+
+def _groups_of(ports: list[Port]) -> dict[int, str]:
+    return port_db.portgroup_uuids({p.portgroup_id for p in ports if p.portgroup_id})
+
+
+def port_view(
+    port: Port, node_uuid: str, detail: bool = True, groups: dict[int, str] | None = None
+) -> dict[str, Any]:
     data: dict[str, Any] = {
         "uuid": port.uuid,
         "address": port.address,
@@ -135,7 +173,11 @@ def port_view(port: Port, node_uuid: str, detail: bool = True) -> dict[str, Any]
             physical_network=port.physical_network,
             internal_info=masking.mask(port.internal_info or {}),
             is_smartnic=False,
-            portgroup_uuid=None,
+            portgroup_uuid=(
+                None
+                if port.portgroup_id is None
+                else (groups if groups is not None else _groups_of([port])).get(port.portgroup_id)
+            ),
             name=None,
             created_at=iso(port.created_at),
             updated_at=iso(port.updated_at),
@@ -148,6 +190,7 @@ def patchable(port: Port, node_uuid: str) -> dict[str, Any]:
     return {
         "address": port.address,
         "node_uuid": node_uuid,
+        "portgroup_uuid": _groups_of([port]).get(port.portgroup_id or 0),
         "extra": dict(port.extra or {}),
         "local_link_connection": dict(port.local_link_connection or {}),
         "pxe_enabled": port.pxe_enabled,
@@ -155,14 +198,25 @@ def patchable(port: Port, node_uuid: str) -> dict[str, Any]:
     }
 
 
-def list_ports(node_uuid: str | None, detail: bool, collection: str) -> dict[str, Any]:
+def list_ports(
+    node_uuid: str | None, detail: bool, collection: str, group: int | None = None
+) -> dict[str, Any]:
     address = request.args.get("address")
+    if "portgroup" in request.args:
+        group = int(stores.PORTGROUPS.get(request.args["portgroup"])["id"])
     limit = limit_arg()
     rows = port_db.list_ports(
-        node_uuid, check_mac(address) if address else None, limit, request.args.get("marker")
+        node_uuid,
+        check_mac(address) if address else None,
+        limit,
+        request.args.get("marker"),
+        group,
     )
     wanted = fields_arg()
-    items = [select_fields(port_view(p, n, detail or bool(wanted)), wanted) for p, n in rows]
+    groups = _groups_of([p for p, _n in rows])
+    items = [
+        select_fields(port_view(p, n, detail or bool(wanted), groups), wanted) for p, n in rows
+    ]
     body: dict[str, Any] = {"ports": items}
     following = next_link(collection, [p.uuid for p, _n in rows], limit)
     if following:
@@ -196,6 +250,8 @@ class PortCollection(Resource):
         if "node_uuid" not in values:
             raise exceptions.MissingParameterValue(name="node_uuid")
         node_uuid = node_db.get(values.pop("node_uuid")).uuid
+        if "portgroup_uuid" in values:
+            values["portgroup_id"] = portgroup_id(values.pop("portgroup_uuid"), node_uuid)
         port = port_db.create(node_uuid, values)
         body = port_view(port, node_uuid)
         return body, 201, {"Location": body["links"][0]["href"]}
@@ -233,6 +289,9 @@ class PortItem(Resource):
         new_node = values.pop("node_uuid", None)
         new_uuid = node_db.get(new_node).uuid if new_node else None
         moved = new_uuid if new_uuid != node_uuid else None
+        if "portgroup_uuid" in values or moved:
+            group = values.pop("portgroup_uuid", _groups_of([port]).get(port.portgroup_id or 0))
+            values["portgroup_id"] = portgroup_id(group, moved or node_uuid)
 
         def allowed(node: Any, target: Any | None) -> None:
             port_rules.check_update(uuid, node, set(values), target)

@@ -117,6 +117,8 @@ def v1_document() -> dict[str, Any]:
         "version": version_entry(),
     }
     resources = ["nodes", "ports", "drivers", "conductors", "chassis"]
+    if requested_at_least(23):
+        resources.append("portgroups")
     if requested_at_least(32):
         resources.append("volume")
     for resource in resources:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -156,6 +157,8 @@ class Port(Base):
     local_link_connection: Mapped[dict[str, Any]] = mapped_column(default=dict)
     physical_network: Mapped[str | None] = mapped_column(String(64))
     pxe_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The port group the port belongs to (a bond), on the same node.
+    portgroup_id: Mapped[int | None] = mapped_column(ForeignKey("portgroups.id"), index=True)
     #: What the conductor recorded about the port (``binding`` while an instance uses it).
     internal_info: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -172,6 +175,27 @@ class NodeTrait(Base):
     )
     trait: Mapped[str] = mapped_column(String(255), primary_key=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Portgroup(Base):
+    """A group of a node's ports bonded together (a LAG), as Ironic's port groups."""
+
+    __tablename__ = "portgroups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    name: Mapped[str | None] = mapped_column(String(255), unique=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"), index=True)
+    address: Mapped[str | None] = mapped_column(String(18), unique=True)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    internal_info: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)
+    standalone_ports_supported: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=true()
+    )
+    mode: Mapped[str | None] = mapped_column(String(255))
+    properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, onupdate=utcnow)
 
 
 class Chassis(Base):

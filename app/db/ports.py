@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app import exceptions, uuids
 from app.db.engine import session_scope, transaction_scope
-from app.db.models import Node, Port, utcnow
+from app.db.models import Node, Port, Portgroup, utcnow
 
 _NODES: Table = Node.metadata.tables["nodes"]
 _PORTS: Table = Node.metadata.tables["ports"]
@@ -64,6 +64,7 @@ def list_ports(
     address: str | None = None,
     limit: int | None = None,
     marker: str | None = None,
+    portgroup_id: int | None = None,
 ) -> list[tuple[Port, str]]:
     """Ports with their node UUIDs, ordered by id, after ``marker`` (a port UUID)."""
     query = select(Port, Node.uuid).join(Node, Node.id == Port.node_id).order_by(Port.id)
@@ -71,6 +72,8 @@ def list_ports(
         query = query.where(Node.uuid == node_uuid)
     if address is not None:
         query = query.where(Port.address == address)
+    if portgroup_id is not None:
+        query = query.where(Port.portgroup_id == portgroup_id)
     with session_scope() as session:
         if marker is not None:
             marker_uuid = uuids.canonical(marker) or marker
@@ -140,6 +143,15 @@ def destroy(uuid: str, check: Callable[[Any, dict[str, Any] | None], None] | Non
         if check is not None:
             check(node, port.internal_info)
         conn.execute(delete(_PORTS).where(_PORTS.c.id == port.id))
+
+
+def portgroup_uuids(ids: set[int]) -> dict[int, str]:
+    """``{port group id: its UUID}`` for the port groups ``ids`` (one query)."""
+    if not ids:
+        return {}
+    with session_scope() as session:
+        query = select(Portgroup.id, Portgroup.uuid).where(Portgroup.id.in_(ids))
+        return {row.id: row.uuid for row in session.execute(query)}
 
 
 def macs_of(node_uuid: str) -> list[str]:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Table
 
 from app import exceptions
-from app.db.models import Chassis, VolumeConnector, VolumeTarget
+from app.db.models import Chassis, Portgroup, VolumeConnector, VolumeTarget
 from app.db.records import Store
 
 
@@ -39,6 +39,16 @@ VOLUME_TARGETS = Store(
         kind="volume target",
         what=f"this UUID or boot_index {values.get('boot_index')!r} on its node",
     ),
+)
+
+PORTGROUPS = Store(
+    table=_table(Portgroup),
+    not_found=lambda ident: exceptions.PortgroupNotFound(portgroup=ident),
+    duplicate=lambda values: exceptions.RecordAlreadyExists(
+        kind="port group",
+        what=f"this UUID, name {values.get('name')!r} or address {values.get('address')!r}",
+    ),
+    name_column="name",
 )
 
 
