@@ -25,6 +25,7 @@
     │   ├── NodeTraitNotFound
     │   ├── ChassisNotFound
     │   ├── PortgroupNotFound
+    │   ├── DeployTemplateNotFound
     │   ├── VolumeConnectorNotFound
     │   ├── VolumeTargetNotFound
     │   ├── PortNotFound
@@ -183,6 +184,10 @@ class ChassisNotFound(NotFound):
 
 class PortgroupNotFound(NotFound):
     message = "Port group {portgroup} could not be found."
+
+
+class DeployTemplateNotFound(NotFound):
+    message = "Deploy template {template} could not be found."
 
 
 class VolumeConnectorNotFound(NotFound):

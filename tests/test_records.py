@@ -200,3 +200,47 @@ def test_portgroup_refusals(api: LiveAPI) -> None:
         f"/v1/portgroups/{group['uuid']}", json=[{"op": "add", "path": "/extra/a", "value": 1}]
     )
     assert patched.status_code == 200 and patched.json()["extra"] == {"a": 1}
+
+
+# -- deploy templates ----------------------------------------------------------------------------
+STEP = {
+    "interface": "bios",
+    "step": "apply_configuration",
+    "args": {"settings": [{"name": "LogicalProc", "value": "Enabled"}]},
+    "priority": 150,
+}
+
+
+def test_deploy_templates_by_trait_name(api: LiveAPI) -> None:
+    name = f"CUSTOM_TEMPLATE_{uuid.uuid4().hex[:8].upper()}"
+    template = _created(api, "/v1/deploy_templates", {"name": name, "steps": [STEP]})
+    assert template["steps"] == [STEP]
+    assert api.get(f"/v1/deploy_templates/{name}").json()["uuid"] == template["uuid"]
+    assert api.post("/v1/deploy_templates", json={"name": name, "steps": [STEP]}).status_code == 409
+    listed = api.get("/v1/deploy_templates", params={"fields": "uuid"}).json()["deploy_templates"]
+    assert template["uuid"] in {t["uuid"] for t in listed}
+    patched = api.patch(
+        f"/v1/deploy_templates/{template['uuid']}",
+        json=[{"op": "replace", "path": "/steps/0/priority", "value": 10}],
+    )
+    assert patched.status_code == 200 and patched.json()["steps"][0]["priority"] == 10
+    assert api.get("/v1/deploy_templates", headers=_at(54)).status_code == 404
+    assert api.delete(f"/v1/deploy_templates/{name}").status_code == 204
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "not-a-trait", "steps": [STEP]},
+        {"name": "CUSTOM_X", "steps": []},
+        {"name": "CUSTOM_X", "steps": [STEP, STEP]},
+        {"name": "CUSTOM_X", "steps": [{**STEP, "interface": "floppy"}]},
+        {"name": "CUSTOM_X", "steps": [{**STEP, "priority": -1}]},
+        {"name": "CUSTOM_X", "steps": [{**STEP, "bogus": 1}]},
+        {"name": "CUSTOM_X"},
+    ],
+)
+def test_a_bad_deploy_template_is_a_400(api: LiveAPI, body: dict[str, Any]) -> None:
+    response = api.post("/v1/deploy_templates", json=body)
+    assert response.status_code == 400, response.text
+    assert fault(response)

@@ -19,6 +19,7 @@ from app.api import (
     auth,
     chassis,
     conductors,
+    deploy_templates,
     drivers,
     errors,
     inputs,
@@ -59,6 +60,7 @@ def _build_api(blueprint: Blueprint) -> Api:
         drivers.ns,
         chassis.ns,
         portgroups.ns,
+        deploy_templates.ns,
         *volume.NAMESPACES,
     ):
         api.add_namespace(namespace)

@@ -198,6 +198,20 @@ class Portgroup(Base):
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, onupdate=utcnow)
 
 
+class DeployTemplate(Base):
+    """Deploy steps applied to a node whose instance asks for the trait ``name``."""
+
+    __tablename__ = "deploy_templates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    steps: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, onupdate=utcnow)
+
+
 class Chassis(Base):
     """A chassis: a group of nodes with a description."""
 

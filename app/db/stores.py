@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Table
 
 from app import exceptions
-from app.db.models import Chassis, Portgroup, VolumeConnector, VolumeTarget
+from app.db.models import Chassis, DeployTemplate, Portgroup, VolumeConnector, VolumeTarget
 from app.db.records import Store
 
 
@@ -47,6 +47,15 @@ PORTGROUPS = Store(
     duplicate=lambda values: exceptions.RecordAlreadyExists(
         kind="port group",
         what=f"this UUID, name {values.get('name')!r} or address {values.get('address')!r}",
+    ),
+    name_column="name",
+)
+
+DEPLOY_TEMPLATES = Store(
+    table=_table(DeployTemplate),
+    not_found=lambda ident: exceptions.DeployTemplateNotFound(template=ident),
+    duplicate=lambda values: exceptions.RecordAlreadyExists(
+        kind="deploy template", what=f"this UUID or name {values.get('name')!r}"
     ),
     name_column="name",
 )
