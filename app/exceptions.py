@@ -26,6 +26,7 @@
     │   ├── ChassisNotFound
     │   ├── PortgroupNotFound
     │   ├── DeployTemplateNotFound
+    │   ├── AllocationNotFound
     │   ├── VolumeConnectorNotFound
     │   ├── VolumeTargetNotFound
     │   ├── PortNotFound
@@ -188,6 +189,10 @@ class PortgroupNotFound(NotFound):
 
 class DeployTemplateNotFound(NotFound):
     message = "Deploy template {template} could not be found."
+
+
+class AllocationNotFound(NotFound):
+    message = "Allocation {allocation} could not be found."
 
 
 class VolumeConnectorNotFound(NotFound):

@@ -21,6 +21,7 @@ import logging
 from typing import Any
 
 from app import exceptions, state_machine, states
+from app.db import allocations as allocation_db
 from app.db import nodes as node_db
 from app.db.models import utcnow
 from app.hash_ring import HashRingManager, get_ring_manager
@@ -95,16 +96,29 @@ class ConductorAPI:
         )
         return node.uuid
 
+    def process_allocation(self, uuid: str) -> None:
+        """Queue a recorded allocation for any conductor (the shared queue). If the broker
+        refuses, the allocation is marked failed and the answer is a 503."""
+        from workers.queues import SHARED_QUEUE
+
+        try:
+            self._publish("ironworks.allocation.process", SHARED_QUEUE.name, (uuid,))
+        except exceptions.BrokerUnavailable as exc:
+            allocation_db.fail(uuid, f"Failed to queue allocation {uuid}: {exc}")
+            raise
+
     def _send(self, task: str, host: str, args: tuple[Any, ...]) -> None:
-        from workers.celery_app import app
         from workers.queues import conductor_queue
 
-        node_uuid = args[0]
+        self._publish(task, conductor_queue(host), args)
+
+    def _publish(self, task: str, queue: Any, args: tuple[Any, ...]) -> None:
+        from workers.celery_app import app
+
+        subject = args[0]
         try:
-            result = app.send_task(
-                task, args=args, queue=conductor_queue(host), retry_policy=_PUBLISH_RETRY
-            )
+            result = app.send_task(task, args=args, queue=queue, retry_policy=_PUBLISH_RETRY)
         except Exception as exc:
-            LOG.error("Node %s: could not enqueue %s for %s: %s", node_uuid, task, host, exc)
+            LOG.error("%s: could not enqueue %s on %s: %s", subject, task, queue, exc)
             raise exceptions.BrokerUnavailable(reason=str(exc) or type(exc).__name__) from exc
-        LOG.info("Node %s: %s queued for %s as task %s", node_uuid, task, host, result.id)
+        LOG.info("%s: %s queued on %s as task %s", subject, task, queue, result.id)

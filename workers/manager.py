@@ -17,6 +17,7 @@ import logging
 from typing import Any
 
 from app import exceptions, node_fields, node_rules, states
+from app.db import allocations as allocation_db
 from app.db import nodes as node_db
 from app.db.models import Node
 from workers import power, provisioning, task_manager
@@ -55,6 +56,14 @@ class ConductorManager(BaseConductorManager):
     def _check_driver(self, driver: Any) -> None:
         if driver not in self.hardware_types:
             raise exceptions.UnknownDriver(driver=driver, known=sorted(self.hardware_types))
+
+    def process_allocation(self, allocation_uuid: str) -> str | None:
+        """Choose and reserve a node for an allocation the API recorded
+        (``app/db/allocations.py``); its new state, None if it was already processed."""
+        state = allocation_db.process(allocation_uuid)
+        if state is not None:
+            LOG.info("Allocation %s: %s on %s", allocation_uuid, state, self.host)
+        return state
 
     def change_power_state(self, node_uuid: str, target: str) -> None:
         """Apply a power request the API locked the node for (``workers/power.py``)."""

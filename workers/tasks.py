@@ -64,6 +64,13 @@ def do_provisioning_action(
         self.conductor.do_provisioning_action(node_uuid, event, options or {})
 
 
+@app.task(name="ironworks.allocation.process", base=ConductorTask, bind=True, ignore_result=True)
+def process_allocation(self: ConductorTask, allocation_uuid: str) -> None:
+    """Process an allocation the API recorded (any conductor: the shared queue)."""
+    LOG.info("Task %s: allocation %s", self.request.id, allocation_uuid)
+    self.conductor.process_allocation(allocation_uuid)
+
+
 def _periodic_task(job: Periodic) -> Task:
     def run(self: ConductorTask) -> None:
         if self.conductor.started:

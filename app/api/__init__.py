@@ -16,6 +16,7 @@ from flask_restx import Api
 
 from app import metrics
 from app.api import (
+    allocations,
     auth,
     chassis,
     conductors,
@@ -61,6 +62,7 @@ def _build_api(blueprint: Blueprint) -> Api:
         chassis.ns,
         portgroups.ns,
         deploy_templates.ns,
+        allocations.ns,
         *volume.NAMESPACES,
     ):
         api.add_namespace(namespace)

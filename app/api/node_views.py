@@ -97,6 +97,7 @@ PLAIN_FIELDS = frozenset(
         "shard",
         "parent_node",
         "chassis_uuid",
+        "allocation_uuid",
     )
 )
 
@@ -171,7 +172,6 @@ def node_detail(
         **interfaces_of(node),
         "conductor": conductor,
         "console_enabled": False,
-        "allocation_uuid": None,
         "traits": trait_db.of_nodes([node.id])[node.id] if traits is None else traits,
         "links": resource_links("nodes", node.uuid, base),
         "ports": resource_links("nodes", f"{node.uuid}/ports", base),

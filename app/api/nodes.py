@@ -21,6 +21,7 @@ from app.api.utils import (
 )
 from app.api.versions import requested_at_least, url_base
 from app.db import nodes as node_db
+from app.db import stores
 from app.db import traits as trait_db
 from app.db.models import Node
 from app.hash_ring import get_ring_manager
@@ -243,6 +244,22 @@ def apply_patch(node: Node, patch: list[dict[str, Any]]) -> dict[str, Any]:
     return node_rules.check_update(node, values, enabled_interfaces, bool(reset))
 
 
+def _allocation_freed(node: Node, values: dict[str, Any]) -> str | None:
+    """Clearing ``instance_uuid`` of an allocated node ends its allocation, as in Ironic
+    (in the states a node's interfaces may change in, or in maintenance; 409 otherwise)."""
+    if node.allocation_uuid is None or "instance_uuid" not in values:
+        return None
+    if values["instance_uuid"] is not None:
+        return None
+    if not node.maintenance and node.provision_state not in node_rules.UPDATE_STATES:
+        raise exceptions.InvalidState(
+            reason=f"Node {node.uuid} with an allocation can not have instance_uuid removed "
+            f"in provision state {node.provision_state!r} unless it is in maintenance."
+        )
+    values["allocation_uuid"] = None
+    return node.allocation_uuid
+
+
 @ns.route("/<string:ident>")
 @ns.param("ident", "Node UUID or name")
 @schemas.documented(ns, 404)
@@ -268,8 +285,11 @@ class NodeItem(Resource):
             raise exceptions.NodeAssociated(node=node.uuid, instance=node.instance_uuid)
         if "driver" in values:
             check_driver(values["driver"])
+        freed = _allocation_freed(node, values)
         if values:
             node = node_db.update_unlocked(node, values)
+        if freed:
+            stores.ALLOCATIONS.delete(freed)  # the node no longer names it
         return node_views.node_detail(node, owner_of(node))
 
     @ns.response(204, "Node deleted")

@@ -51,9 +51,13 @@ class Kind:
     required: tuple[str, ...] = ()
     min_version: int = 1
     filters: dict[str, tuple[str, Filter]] = field(default_factory=dict)
+    #: Fields given only on create (an allocation's resource class and traits...).
+    create_only: dict[str, Checker] = field(default_factory=dict)
     on_create: Check | None = None
     on_update: Check | None = None
     on_delete: Check | None = None
+    #: Run once a new record is committed (an allocation is queued for a conductor).
+    after_create: Callable[[RowMapping], None] | None = None
 
 
 def check_fields(kind: Kind, values: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
@@ -63,7 +67,8 @@ def check_fields(kind: Kind, values: dict[str, Any], allowed: set[str]) -> dict[
         raise exceptions.InvalidParameterValue(
             reason=f"unknown or read-only {kind.name} fields: {', '.join(unknown)}"
         )
-    return {name: kind.writable[name](value) for name, value in values.items()}
+    checks = {**kind.create_only, **kind.writable}
+    return {name: checks[name](value) for name, value in values.items()}
 
 
 def gate(kind: Kind) -> None:
@@ -146,8 +151,10 @@ def _collection(
             missing = [name for name in kind.required if given.get(name) is None]
             if missing:
                 raise exceptions.MissingParameterValue(name=", ".join(missing))
-            values = check_fields(kind, given, {*kind.writable, "uuid"})
+            values = check_fields(kind, given, {*kind.writable, *kind.create_only, "uuid"})
             row = kind.store.create(values, kind.on_create)
+            if kind.after_create is not None:
+                kind.after_create(row)
             shown = kind.view(row, url_base())
             return shown, 201, {"Location": shown["links"][0]["href"]}
 

@@ -121,6 +121,8 @@ def v1_document() -> dict[str, Any]:
         resources.append("portgroups")
     if requested_at_least(32):
         resources.append("volume")
+    if requested_at_least(52):
+        resources.append("allocations")
     if requested_at_least(55):
         resources.append("deploy_templates")
     for resource in resources:

@@ -125,6 +125,8 @@ class Node(Base):
     target_raid_config: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     shard: Mapped[str | None] = mapped_column(String(255))
     parent_node: Mapped[str | None] = mapped_column(String(36))
+    #: The allocation that reserved the node (its ``instance_uuid`` is the allocation's UUID).
+    allocation_uuid: Mapped[str | None] = mapped_column(String(36))
     #: The chassis the node sits in (a ``chassis`` UUID; a chassis with nodes is not deleted).
     chassis_uuid: Mapped[str | None] = mapped_column(String(36), index=True)
     inspection_started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
@@ -207,6 +209,28 @@ class DeployTemplate(Base):
     uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
     name: Mapped[str] = mapped_column(String(255), unique=True)
     steps: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, onupdate=utcnow)
+
+
+class Allocation(Base):
+    """A request for a node with a resource class and traits, as Ironic's allocations."""
+
+    __tablename__ = "allocations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    name: Mapped[str | None] = mapped_column(String(255), unique=True)
+    node_id: Mapped[int | None] = mapped_column(
+        ForeignKey("nodes.id", ondelete="SET NULL"), index=True
+    )
+    state: Mapped[str] = mapped_column(String(15))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    resource_class: Mapped[str | None] = mapped_column(String(80))
+    traits: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    candidate_nodes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    owner: Mapped[str | None] = mapped_column(String(255))
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, onupdate=utcnow)

@@ -57,7 +57,7 @@ class Store:
         if not self.has_node:
             return select(self.table)
         return select(self.table, _NODES.c.uuid.label("node_uuid")).join(
-            _NODES, _NODES.c.id == self.table.c.node_id
+            _NODES, _NODES.c.id == self.table.c.node_id, isouter=True
         )
 
     def _where_ident(self, ident: str) -> Any:

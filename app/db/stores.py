@@ -7,7 +7,14 @@ from typing import Any
 from sqlalchemy import Table
 
 from app import exceptions
-from app.db.models import Chassis, DeployTemplate, Portgroup, VolumeConnector, VolumeTarget
+from app.db.models import (
+    Allocation,
+    Chassis,
+    DeployTemplate,
+    Portgroup,
+    VolumeConnector,
+    VolumeTarget,
+)
 from app.db.records import Store
 
 
@@ -56,6 +63,15 @@ DEPLOY_TEMPLATES = Store(
     not_found=lambda ident: exceptions.DeployTemplateNotFound(template=ident),
     duplicate=lambda values: exceptions.RecordAlreadyExists(
         kind="deploy template", what=f"this UUID or name {values.get('name')!r}"
+    ),
+    name_column="name",
+)
+
+ALLOCATIONS = Store(
+    table=_table(Allocation),
+    not_found=lambda ident: exceptions.AllocationNotFound(allocation=ident),
+    duplicate=lambda values: exceptions.RecordAlreadyExists(
+        kind="allocation", what=f"this UUID or name {values.get('name')!r}"
     ),
     name_column="name",
 )

@@ -14,6 +14,7 @@ from typing import Any
 from app.config import Settings
 from workers.periodic import (  # noqa: F401  (imported for their declarations)
     active_nodes,
+    allocations,
     dead_conductors,
     orphaned_locks,
     power_sync,
