@@ -111,3 +111,65 @@ def test_cli_many_nodes_in_one_command(cli: Any) -> None:
     assert set(names) <= {row["name"] for row in listing}
     missing = cli("node", "show", "no-such-node", check=False)
     assert missing.returncode != 0 and "could not be found" in missing.stderr
+
+
+def _json(cli: Any, *args: str) -> Any:
+    return json.loads(cli(*args, "-f", "json").stdout)
+
+
+def test_cli_traits_vifs_and_port_groups(cli: Any) -> None:
+    name = f"cli-{uuid.uuid4().hex[:8]}"
+    node = _json(cli, "node", "create", "--driver", "fake-hardware", "--name", name)
+    cli("node", "add", "trait", name, "CUSTOM_GOLD", "HW_CPU_X86_AVX2")
+    traits = cli("node", "trait", "list", name, "-f", "value").stdout.split()
+    assert sorted(traits) == ["CUSTOM_GOLD", "HW_CPU_X86_AVX2"]
+    cli("node", "remove", "trait", name, "CUSTOM_GOLD")
+    assert cli("node", "trait", "list", name, "-f", "value").stdout.split() == ["HW_CPU_X86_AVX2"]
+    group = _json(cli, "port", "group", "create", "--node", node["uuid"], "--name", f"{name}-bond")
+    mac = "52:54:03:" + ":".join(f"{b:02x}" for b in uuid.uuid4().bytes[:3])
+    port = _json(cli, "port", "create", mac, "--node", node["uuid"], "--port-group", group["uuid"])
+    assert port["portgroup_uuid"] == group["uuid"]
+    vif = str(uuid.uuid4())
+    cli("node", "vif", "attach", name, vif)
+    assert cli("node", "vif", "list", name, "-f", "value").stdout.split() == [vif]
+    cli("node", "vif", "detach", name, vif)
+    assert cli("node", "vif", "list", name, "-f", "value").stdout.split() == []
+
+
+def test_cli_allocations_templates_and_volumes(cli: Any) -> None:
+    rc = f"cli-{uuid.uuid4().hex[:8]}"
+    node = _json(cli, "node", "create", "--driver", "fake-hardware", "--resource-class", rc)
+    for verb in ("manage", "provide"):
+        cli("node", verb, node["uuid"], "--wait", "60")
+    allocation = _json(cli, "allocation", "create", "--resource-class", rc, "--wait", "30")
+    assert allocation["state"] == "active" and allocation["node_uuid"] == node["uuid"]
+    cli("allocation", "delete", allocation["uuid"])
+    steps = json.dumps(
+        [{"interface": "bios", "step": "apply_configuration", "args": {}, "priority": 10}]
+    )
+    template = _json(
+        cli,
+        "deploy",
+        "template",
+        "create",
+        f"CUSTOM_{rc.upper().replace('-', '_')}",
+        "--steps",
+        steps,
+    )
+    assert template["steps"][0]["priority"] == 10
+    cli("deploy", "template", "delete", template["uuid"])
+    connector = _json(
+        cli,
+        "volume",
+        "connector",
+        "create",
+        "--node",
+        node["uuid"],
+        "--type",
+        "iqn",
+        "--connector-id",
+        f"iqn.2017-07.org.openstack:{rc}",
+    )
+    assert connector["node_uuid"] == node["uuid"]
+    chassis = _json(cli, "chassis", "create", "--description", rc)
+    assert _json(cli, "chassis", "show", chassis["uuid"])["description"] == rc
