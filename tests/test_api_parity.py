@@ -10,6 +10,7 @@ import http.client
 import os
 import subprocess
 import time
+import uuid
 import uuid as uuidlib
 from pathlib import Path
 
@@ -160,3 +161,21 @@ def test_api_keeps_idle_connections_longer_than_clients_poll(
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+def test_history_in_ironics_shapes(system: dict[str, object], api: LiveAPI) -> None:
+    node = create_node(api)
+    url = f"/v1/nodes/{node['uuid']}/history"
+    api.put(f"/v1/nodes/{node['uuid']}/states/provision", json={"target": "manage"})
+    wait_for(lambda: len(api.get(url).json()["history"]) >= 2, 15, "two history events")
+    events = api.get(url).json()["history"]
+    assert set(events[0]) == {"uuid", "created_at", "severity", "event", "links"}
+    detailed = api.get(url, params={"detail": "true"}).json()["history"]
+    assert {"event_type", "conductor", "user"} <= set(detailed[0])
+    one = api.get(f"{url}/{events[0]['uuid']}").json()
+    assert one["uuid"] == events[0]["uuid"] and "event_type" in one
+    assert one["links"][0]["href"].endswith(f"/history/{events[0]['uuid']}")
+    page = api.get(url, params={"limit": 1, "marker": events[0]["uuid"]}).json()["history"]
+    assert [e["uuid"] for e in page] == [events[1]["uuid"]]
+    assert api.get(f"{url}/{uuid.uuid4()}").status_code == 404
+    assert api.get(url, params={"marker": "nope"}).status_code == 400

@@ -10,7 +10,7 @@ from flask_restx import Resource, fields
 from app import exceptions, masking, node_rules, states
 from app.api import drivers_cache, node_views, schemas
 from app.api.nodes import ns
-from app.api.utils import iso, json_body
+from app.api.utils import bool_arg, iso, json_body, limit_arg, resource_links
 from app.db import nodes as node_db
 from app.db import sensors as sensor_db
 from app.rpcapi import ConductorAPI
@@ -203,27 +203,59 @@ class NodeValidate(Resource):
         return drivers_cache.validate(node_db.get(ident))
 
 
+def _event(row: Any, node_uuid: str, detail: bool = True) -> dict[str, Any]:
+    """One history event as Ironic shows it (``detail``: every field)."""
+    data = {
+        "uuid": row.uuid,
+        "created_at": iso(row.created_at),
+        "severity": row.severity,
+        "event": masking.mask_text(row.event),
+        "links": resource_links("nodes", f"{node_uuid}/history/{row.uuid}"),
+    }
+    if detail:
+        data.update(event_type=row.event_type, conductor=row.conductor, user=row.user)
+    return data
+
+
 @ns.route("/<string:ident>/history")
 @schemas.documented(ns, 404)
 class NodeHistory(Resource):
+    @ns.doc(
+        params=schemas.query(
+            detail=("boolean", "Every field of each event"),
+            limit=("integer", "At most this many events"),
+            marker=("string", "The UUID of the last event of the previous page"),
+        )
+    )
     @ns.response(200, "The node's events", schemas.NODE_HISTORY)
     def get(self, ident: str) -> dict[str, Any]:
-        """The node's event log, oldest first."""
-        rows = node_db.history(ident)
-        return {
-            "history": [
-                {
-                    "uuid": row.uuid,
-                    "created_at": iso(row.created_at),
-                    "severity": row.severity,
-                    "event_type": row.event_type,
-                    "event": masking.mask_text(row.event),
-                    "conductor": row.conductor,
-                    "user": row.user,
-                }
-                for row in rows
-            ]
-        }
+        """The node's event log, oldest first (uuid, created_at, severity, event; all fields
+        with ``detail``)."""
+        node = node_db.get(ident)
+        rows = node_db.history(node.uuid)
+        marker = request.args.get("marker")
+        if marker is not None:
+            after = [i for i, row in enumerate(rows) if row.uuid == marker]
+            if not after:
+                raise exceptions.InvalidParameterValue(reason=f"marker {marker} is not an event")
+            rows = rows[after[0] + 1 :]
+        rows = rows[: limit_arg()]
+        detail = bool_arg("detail") or False
+        return {"history": [_event(row, node.uuid, detail) for row in rows]}
+
+
+@ns.route("/<string:ident>/history/<string:event>")
+@ns.param("event", "The event's UUID")
+@schemas.documented(ns, 404)
+class NodeHistoryEvent(Resource):
+    @ns.response(200, "The event", schemas.EVENT)
+    def get(self, ident: str, event: str) -> dict[str, Any]:
+        """One event of the node's log."""
+        node = node_db.get(ident)
+        for row in node_db.history(node.uuid):
+            if row.uuid == event:
+                return _event(row, node.uuid)
+        raise exceptions.NotFound(f"Node history record {event} could not be found.")
 
 
 @ns.route("/<string:ident>/sensors")

@@ -251,6 +251,7 @@ EVENT = Model(
         "event": fields.String(),
         "conductor": NullableString(),
         "user": NullableString(),
+        "links": fields.Raw(),
     },
 )
 NODE_HISTORY = Model("NodeHistory", {"history": fields.List(fields.Nested(EVENT))})
