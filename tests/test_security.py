@@ -112,6 +112,11 @@ def test_patch_replaces_a_secret_and_keeps_untouched_ones(secure_api: LiveAPI) -
 
 def test_port_patch_cannot_copy_a_secret(secure_api: LiveAPI) -> None:
     node = create_node(secure_api)
+    reason = {"reason": f"rack says Bearer {PLANTED['echo']}"}  # and into the history
+    maintenance = secure_api.put(
+        f"/v1/nodes/{node['uuid']}/maintenance", json=reason, **as_user("admin")
+    )
+    assert maintenance.status_code == 202, maintenance.text
     mac = random_mac()
     port = secure_api.post(
         "/v1/ports",
@@ -163,6 +168,11 @@ def planted(secure_api: LiveAPI) -> dict[str, Any]:
         last_error=f"BMC said: 401 for request with Authorization: Basic {PLANTED['echo']}",
         maintenance_reason=f"creds Bearer {PLANTED['echo']}",
     )
+    reason = {"reason": f"rack says Bearer {PLANTED['echo']}"}  # and into the history
+    maintenance = secure_api.put(
+        f"/v1/nodes/{node['uuid']}/maintenance", json=reason, **as_user("admin")
+    )
+    assert maintenance.status_code == 202, maintenance.text
     mac = random_mac()
     port = secure_api.post(
         "/v1/ports",
@@ -203,7 +213,9 @@ def _read_paths(api: LiveAPI, known: dict[str, Any]) -> list[str]:
     """Every GET the API documents, its path parameters naming the planted resources."""
     spec = api.get("/v1/swagger.json").json()
     conductor = api.get("/v1/conductors", **as_user("admin")).json()["conductors"][0]
-    values = {**known, "hostname": conductor["hostname"], "name": "fake-hardware"}
+    history = api.get(f"/v1/nodes/{known['ident']}/history", **as_user("admin")).json()
+    event = history["history"][0]["uuid"]  # maintenance set, with a secret in its reason
+    values = {**known, "hostname": conductor["hostname"], "name": "fake-hardware", "event": event}
     paths = []
     for template, operations in spec["paths"].items():
         if "get" in operations:
