@@ -8,6 +8,7 @@ naming the field.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid as uuidlib
 from collections.abc import Callable, Iterable
@@ -114,9 +115,15 @@ FIELD_VERSIONS = {
 }
 
 
+@functools.cache
+def hidden_at(minor: int) -> frozenset[str]:
+    """The fields API version 1.``minor`` does not know yet."""
+    return frozenset(name for name, since in FIELD_VERSIONS.items() if since > minor)
+
+
 def newer_than(minor: int, names: Iterable[str]) -> list[str]:
     """The ``names`` that API version 1.``minor`` does not know yet."""
-    return sorted(n for n in names if FIELD_VERSIONS.get(n, 0) > minor)
+    return sorted(hidden_at(minor).intersection(names))
 
 
 _TRUE = frozenset(("1", "t", "true", "on", "y", "yes"))
