@@ -6,9 +6,10 @@
   turning it off clears ``protected_reason``; a reason without the flag is a 400. Likewise
   ``retired`` (refused in ``available``) and ``retired_reason``.
 * ``<kind>_interface`` fields change only in the states where nothing runs on the node
-  (:data:`UPDATE_STATES`) or in maintenance (409); each must be one the node's hardware type
-  enables (400). A driver change checks the node's interfaces against the new hardware type;
-  with ``reset_interfaces`` the interfaces it does not set go back to the defaults.
+  (``states.UPDATE_ALLOWED_STATES``) or in maintenance (409); each must be one the node's
+  hardware type enables (400). A driver change checks the node's interfaces against the new
+  hardware type; with ``reset_interfaces`` the interfaces it does not set go back to the
+  defaults.
 * ``resource_class`` of a node in use is refused (409): Nova would not notice the change.
 """
 
@@ -21,14 +22,6 @@ from app import exceptions, states
 from app.db.models import Node
 from app.node_fields import INTERFACE_FIELDS, check_interfaces
 
-#: States in which a node's interfaces and resource class may change.
-UPDATE_STATES = (
-    states.ENROLL,
-    states.INSPECTING,
-    states.INSPECTWAIT,
-    states.MANAGEABLE,
-    states.AVAILABLE,
-)
 #: ``{hardware type: {interface type: [enabled names]}}``, as the API or a conductor knows it.
 Enabled = Callable[[str], dict[str, list[str]]]
 
@@ -63,7 +56,7 @@ def check_update(
     if (
         "resource_class" in values
         and node.resource_class
-        and node.provision_state not in UPDATE_STATES
+        and node.provision_state not in states.UPDATE_ALLOWED_STATES
     ):
         raise _not_now(node.uuid, "have resource_class updated", node.provision_state)
     return values
@@ -97,7 +90,7 @@ def _interface_rules(
             reason="reset_interfaces can only be used when the driver changes"
         )
     changed = [f for f in INTERFACE_FIELDS if f in values]
-    if changed and not (node.provision_state in UPDATE_STATES or node.maintenance):
+    if changed and not (node.provision_state in states.UPDATE_ALLOWED_STATES or node.maintenance):
         raise _not_now(node.uuid, f"have {changed[0]} updated", node.provision_state)
     if reset_interfaces:
         values.update({f: None for f in INTERFACE_FIELDS if f not in values})
@@ -116,7 +109,11 @@ def _fill_defaults(values: dict[str, Any], choices: dict[str, list[str]], fields
 
 
 def _not_now(node: str, action: str, state: str) -> exceptions.InvalidState:
-    allowed = ", ".join(UPDATE_STATES) if "interface" in action or "resource" in action else ""
+    allowed = (
+        ", ".join(states.UPDATE_ALLOWED_STATES)
+        if "interface" in action or "resource" in action
+        else ""
+    )
     where = (
         f" unless it is in one of the allowed states ({allowed}) or in maintenance"
         if allowed

@@ -68,6 +68,10 @@ EV_RESUME = "resume"
 #: Provision states in which a node may be deleted (Ironic's default, which allows available).
 DELETE_ALLOWED_STATES = (ENROLL, MANAGEABLE, AVAILABLE, ADOPTFAIL)
 
+#: States in which nothing runs on a node: its interfaces, resource class and allocation may
+#: change (Ironic's ``UPDATE_ALLOWED_STATES``).
+UPDATE_ALLOWED_STATES = (ENROLL, INSPECTING, INSPECTWAIT, MANAGEABLE, AVAILABLE)
+
 #: States in which work is running; a conductor that dies leaves nodes in these.
 TRANSIENT_STATES = (
     VERIFYING,

@@ -251,7 +251,7 @@ def _allocation_freed(node: Node, values: dict[str, Any]) -> str | None:
         return None
     if values["instance_uuid"] is not None:
         return None
-    if not node.maintenance and node.provision_state not in node_rules.UPDATE_STATES:
+    if not node.maintenance and node.provision_state not in states.UPDATE_ALLOWED_STATES:
         raise exceptions.InvalidState(
             reason=f"Node {node.uuid} with an allocation can not have instance_uuid removed "
             f"in provision state {node.provision_state!r} unless it is in maintenance."

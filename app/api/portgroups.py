@@ -22,7 +22,7 @@ from app.api.versions import link
 from app.db import nodes as node_db
 from app.db import stores
 from app.db.models import Node
-from app.db.records import node_for_update, node_id_of
+from app.db.records import unlocked_node, with_node
 from app.node_fields import check_name
 
 ns = Namespace("portgroups", description="Port groups (bonds) of nodes", path="/portgroups")
@@ -53,20 +53,17 @@ def _view(row: RowMapping, base: str) -> dict[str, Any]:
     }
 
 
-def _created(conn: Connection, _row: RowMapping | None, values: dict[str, Any]) -> None:
-    values["node_id"] = node_id_of(conn, values.pop("node_uuid"))
+def _created(conn: Connection, row: RowMapping | None, values: dict[str, Any]) -> None:
+    with_node(conn, row, values)
     values.setdefault("mode", DEFAULT_MODE)
 
 
 def _unlocked(conn: Connection, row: RowMapping | None, values: dict[str, Any]) -> None:
     assert row is not None
-    node = node_for_update(conn, row["node_id"])
-    if node.reservation is not None:
-        raise exceptions.NodeLocked(node=node.uuid, host=node.reservation)
-    if "node_uuid" in values:
-        values["node_id"] = node_id_of(conn, values.pop("node_uuid"))
-        if values["node_id"] != row["node_id"] and _has_ports(conn, row):
-            raise exceptions.PortgroupNotEmpty(portgroup=row["uuid"])
+    unlocked_node(conn, row["node_id"])
+    with_node(conn, row, values)
+    if values.get("node_id", row["node_id"]) != row["node_id"] and _has_ports(conn, row):
+        raise exceptions.PortgroupNotEmpty(portgroup=row["uuid"])
 
 
 def _empty(conn: Connection, row: RowMapping | None, values: dict[str, Any]) -> None:
@@ -124,17 +121,6 @@ records.register(ns, KIND)
 _NODE_QUERY = {k: v for k, v in records.list_query(KIND).items() if k != "node"}
 
 
-def _node_portgroups(ident: str, detail: bool) -> dict[str, Any]:
-    records.gate(KIND)
-    node = node_db.get(ident)
-    return records.listing(
-        KIND,
-        f"nodes/{node.uuid}/portgroups" + ("/detail" if detail else ""),
-        {"node_id": node.id},
-        detail or bool(bool_arg("detail")),
-    )
-
-
 @nodes.ns.route("/<string:ident>/portgroups")
 @schemas.documented(nodes.ns, 404)
 class NodePortgroups(Resource):
@@ -142,7 +128,7 @@ class NodePortgroups(Resource):
     @nodes.ns.response(200, "The node's port groups")
     def get(self, ident: str) -> dict[str, Any]:
         """The node's port groups."""
-        return _node_portgroups(ident, False)
+        return records.node_listing(KIND, ident, "portgroups")
 
 
 @nodes.ns.route("/<string:ident>/portgroups/detail")
@@ -152,7 +138,7 @@ class NodePortgroupsDetail(Resource):
     @nodes.ns.response(200, "The node's port groups with every field")
     def get(self, ident: str) -> dict[str, Any]:
         """The node's port groups with every field."""
-        return _node_portgroups(ident, True)
+        return records.node_listing(KIND, ident, "portgroups", detail=True)
 
 
 def _group_ports(ident: str, detail: bool) -> dict[str, Any]:

@@ -28,7 +28,8 @@ from app.api.utils import (
     next_link,
     select_fields,
 )
-from app.api.versions import requested_at_least, url_base
+from app.api.versions import require, url_base
+from app.db import nodes as node_db
 from app.db.records import Check, Store
 
 #: A field's check: the value as given in, the value to store out (a 400 if bad).
@@ -72,8 +73,7 @@ def check_fields(kind: Kind, values: dict[str, Any], allowed: set[str]) -> dict[
 
 
 def gate(kind: Kind) -> None:
-    if not requested_at_least(kind.min_version):
-        raise exceptions.NotFound(f"The {kind.name} API needs version 1.{kind.min_version}.")
+    require(kind.min_version, f"The {kind.name} API")
 
 
 def _shown(kind: Kind, row: RowMapping, base: str, detail: bool) -> dict[str, Any]:
@@ -109,6 +109,15 @@ def listing(kind: Kind, collection: str, scope: dict[str, Any], detail: bool) ->
     if following:
         body["next"] = following
     return body
+
+
+def node_listing(kind: Kind, ident: str, below: str, detail: bool = False) -> dict[str, Any]:
+    """A page of the node ``ident``'s ``kind`` records, at ``/v1/nodes/<uuid>/<below>``
+    (``detail`` for its ``/detail`` route, else as the ``detail`` argument says)."""
+    gate(kind)
+    node = node_db.get(ident)
+    collection = f"nodes/{node.uuid}/{below}" + ("/detail" if detail else "")
+    return listing(kind, collection, {"node_id": node.id}, detail or bool(bool_arg("detail")))
 
 
 def list_query(kind: Kind) -> dict[str, Any]:

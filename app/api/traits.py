@@ -19,7 +19,7 @@ from flask_restx import Resource, fields
 from app import exceptions
 from app.api import nodes, schemas
 from app.api.utils import json_body
-from app.api.versions import requested_at_least
+from app.api.versions import require
 from app.db import nodes as node_db
 from app.db import traits as trait_db
 
@@ -44,11 +44,6 @@ def check_trait(value: Any) -> str:
     )
 
 
-def _gate() -> None:
-    if not requested_at_least(37):
-        raise exceptions.NotFound("Node traits need API version 1.37.")
-
-
 def _accepted() -> Response:
     return Response(status=204)
 
@@ -60,7 +55,7 @@ class NodeTraits(Resource):
     @ns.response(200, "The node's traits", traits_model)
     def get(self, ident: str) -> dict[str, Any]:
         """The node's traits."""
-        _gate()
+        require(37, "Node traits")
         node = node_db.get(ident)
         return {"traits": trait_db.of_nodes([node.id])[node.id]}
 
@@ -69,7 +64,7 @@ class NodeTraits(Resource):
     @schemas.documented(ns, 400, 409, *schemas.BODY_ERRORS)
     def put(self, ident: str) -> Response:
         """Replace all the node's traits."""
-        _gate()
+        require(37, "Node traits")
         given = json_body().get("traits")
         if not isinstance(given, list):
             raise exceptions.InvalidParameterValue(reason="traits must be a list of traits")
@@ -81,7 +76,7 @@ class NodeTraits(Resource):
     @schemas.documented(ns, 409)
     def delete(self, ident: str) -> Response:
         """Remove all the node's traits."""
-        _gate()
+        require(37, "Node traits")
         trait_db.change(ident, lambda _current: set())
         return _accepted()
 
@@ -95,7 +90,7 @@ class NodeTrait(Resource):
     @schemas.documented(ns, 400, 409)
     def put(self, ident: str, trait: str) -> Response:
         """Add one trait to the node (nothing changes if it has it)."""
-        _gate()
+        require(37, "Node traits")
         name = check_trait(trait)
         trait_db.change(ident, lambda current: current | {name})
         return _accepted()
@@ -104,7 +99,7 @@ class NodeTrait(Resource):
     @schemas.documented(ns, 409)
     def delete(self, ident: str, trait: str) -> Response:
         """Remove one trait from the node; 404 if the node does not have it."""
-        _gate()
+        require(37, "Node traits")
 
         def without(current: set[str]) -> set[str]:
             if trait not in current:

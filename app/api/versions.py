@@ -75,6 +75,12 @@ def requested_at_least(minor: int) -> bool:
     return version >= (1, minor)
 
 
+def require(minor: int, what: str) -> None:
+    """A resource newer than the request's version is not there (404), as in Ironic."""
+    if not requested_at_least(minor):
+        raise exceptions.NotFound(f"{what} needs API version 1.{minor}.")
+
+
 def url_base() -> str:
     """The API's URL as this request reached it; links are built on it. Listings read it
     once and pass it on (``base=``): reading it through Flask's request proxy for each

@@ -14,7 +14,7 @@ from app import exceptions
 from app.api import nodes, schemas
 from app.api.drivers_cache import tracks_vifs
 from app.api.utils import json_body
-from app.api.versions import requested_at_least
+from app.api.versions import requested_at_least, require
 from app.db import nodes as node_db
 from app.db import vifs as vif_db
 
@@ -33,11 +33,6 @@ vif_attach = ns.model(
 )
 
 
-def _gate() -> None:
-    if not requested_at_least(28):
-        raise exceptions.NotFound("VIFs need API version 1.28.")
-
-
 def _text(body: dict[str, Any], key: str) -> str | None:
     value = body.get(key)
     if value is not None and (not isinstance(value, str) or not value or len(value) > 255):
@@ -52,7 +47,7 @@ class NodeVifs(Resource):
     @ns.response(200, "The VIFs attached to the node", vif_list)
     def get(self, ident: str) -> dict[str, Any]:
         """The VIFs attached to the node's ports."""
-        _gate()
+        require(28, "VIFs")
         if not tracks_vifs(node_db.get(ident)):
             return {"vifs": []}
         return {"vifs": [{"id": vif} for vif in vif_db.of_node(ident)]}
@@ -62,7 +57,7 @@ class NodeVifs(Resource):
     @schemas.documented(ns, 400, 409, *schemas.BODY_ERRORS)
     def post(self, ident: str) -> Response:
         """Attach a VIF to a free port of the node (PXE-enabled ports first)."""
-        _gate()
+        require(28, "VIFs")
         body = json_body()
         unknown = sorted(set(body) - {"id", "port_uuid", "portgroup_uuid"})
         if unknown:
@@ -93,7 +88,7 @@ class NodeVif(Resource):
     @schemas.documented(ns, 400, 409)
     def delete(self, ident: str, vif: str) -> Response:
         """Detach a VIF from the node."""
-        _gate()
+        require(28, "VIFs")
         if tracks_vifs(node_db.get(ident)):
             vif_db.detach(ident, vif)
         return Response(status=204)

@@ -15,11 +15,11 @@ from sqlalchemy import Connection, RowMapping
 
 from app import exceptions, masking, states
 from app.api import checkers, nodes, records, schemas
-from app.api.utils import bool_arg, iso, resource_links
+from app.api.utils import iso, resource_links
 from app.api.versions import link, url_base
 from app.db import nodes as node_db
 from app.db import stores
-from app.db.records import Check, node_for_update, node_id_of
+from app.db.records import Check, unlocked_node, with_node
 
 ns = Namespace("volume", description="Volume connectors and targets", path="/volume")
 schemas.register(ns, schemas.PATCH_OP)
@@ -31,23 +31,15 @@ def _node_filter(ident: str) -> dict[str, Any]:
     return {"node_id": node_db.get(ident).id}
 
 
-def _with_node(conn: Connection, _row: RowMapping | None, values: dict[str, Any]) -> None:
-    """The record's node named by ``node_uuid`` becomes its ``node_id``."""
-    if "node_uuid" in values:
-        values["node_id"] = node_id_of(conn, values.pop("node_uuid"))
-
-
 def _changeable(action: str) -> Check:
     def check(conn: Connection, row: RowMapping | None, values: dict[str, Any]) -> None:
         assert row is not None
-        node = node_for_update(conn, row["node_id"])
-        if node.reservation is not None:
-            raise exceptions.NodeLocked(node=node.uuid, host=node.reservation)
+        node = unlocked_node(conn, row["node_id"])
         if node.power_state != states.POWER_OFF:
             raise exceptions.NodeNotPoweredOff(
                 action=action, node=node.uuid, state=node.power_state
             )
-        _with_node(conn, row, values)
+        with_node(conn, row, values)
 
     return check
 
@@ -101,7 +93,7 @@ CONNECTORS = records.Kind(
     required=("node_uuid", "type", "connector_id"),
     min_version=MIN_VERSION,
     filters=_FILTERS,
-    on_create=_with_node,
+    on_create=with_node,
     on_update=_changeable("volume connector update"),
     on_delete=_changeable("volume connector deletion"),
 )
@@ -124,7 +116,7 @@ TARGETS = records.Kind(
     required=("node_uuid", "volume_type", "boot_index", "volume_id"),
     min_version=MIN_VERSION,
     filters=_FILTERS,
-    on_create=_with_node,
+    on_create=with_node,
     on_update=_changeable("volume target update"),
     on_delete=_changeable("volume target deletion"),
 )
@@ -172,13 +164,6 @@ class NodeVolume(Resource):
         return _root(f"nodes/{node_db.get(ident).uuid}/volume")
 
 
-def _node_listing(kind: records.Kind, ident: str) -> dict[str, Any]:
-    records.gate(kind)
-    node = node_db.get(ident)
-    collection = f"nodes/{node.uuid}/volume/{kind.key}"
-    return records.listing(kind, collection, {"node_id": node.id}, bool_arg("detail") or False)
-
-
 _NODE_QUERY = {k: v for k, v in records.list_query(CONNECTORS).items() if k != "node"}
 
 
@@ -189,7 +174,7 @@ class NodeVolumeConnectors(Resource):
     @nodes.ns.response(200, "The node's volume connectors")
     def get(self, ident: str) -> dict[str, Any]:
         """The node's volume connectors."""
-        return _node_listing(CONNECTORS, ident)
+        return records.node_listing(CONNECTORS, ident, "volume/connectors")
 
 
 @nodes.ns.route("/<string:ident>/volume/targets")
@@ -199,4 +184,4 @@ class NodeVolumeTargets(Resource):
     @nodes.ns.response(200, "The node's volume targets")
     def get(self, ident: str) -> dict[str, Any]:
         """The node's volume targets."""
-        return _node_listing(TARGETS, ident)
+        return records.node_listing(TARGETS, ident, "volume/targets")

@@ -30,8 +30,6 @@ _C = _NODES.c
 ALLOCATING, ACTIVE, ERROR = "allocating", "active", "error"
 #: An allocation this many seconds old and still allocating lost its message.
 STALE_AFTER = 30.0
-#: States in which a node's allocation may go away while not in maintenance (and not active).
-_RELEASE_STATES = ("enroll", "inspecting", "inspect wait", "manageable", "available")
 
 
 def _candidates(conn: Connection, values: dict[str, Any]) -> list[Any]:
@@ -112,7 +110,9 @@ def release(conn: Connection, row: RowMapping | None, _values: dict[str, Any]) -
         return
     node = node_for_update(conn, row["node_id"])
     if not node.maintenance:
-        busy = node.target_provision_state and node.provision_state not in _RELEASE_STATES
+        busy = (
+            node.target_provision_state and node.provision_state not in states.UPDATE_ALLOWED_STATES
+        )
         if busy or node.provision_state == states.ACTIVE:
             raise exceptions.InvalidState(
                 reason=f"Cannot remove allocation {row['uuid']} for node {node.uuid}, because "

@@ -21,14 +21,11 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    Boolean,
     Connection,
-    DateTime,
     RowMapping,
     Table,
     bindparam,
     delete,
-    false,
     func,
     insert,
     inspect,
@@ -43,6 +40,7 @@ from sqlalchemy.orm import configure_mappers
 from app import exceptions, uuids
 from app.db.engine import statement_scope, transaction_scope
 from app.db.models import Node, NodeHistory, utcnow
+from app.db.records import sortable
 
 
 @dataclass(frozen=True)
@@ -154,14 +152,7 @@ def _sort_column(key: str) -> Any:
         raise exceptions.InvalidParameterValue(
             reason=f"cannot sort on {key!r}; sortable: {', '.join(SORT_KEYS)}"
         )
-    column = _C[key]
-    if not column.nullable:
-        return column
-    if isinstance(column.type, DateTime):
-        return func.coalesce(column, _C.created_at)
-    if isinstance(column.type, Boolean):
-        return func.coalesce(column, false())
-    return func.coalesce(column, "")
+    return sortable(_C[key], _C.created_at)
 
 
 def list_nodes(

@@ -17,10 +17,14 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Connection,
+    DateTime,
+    Integer,
     RowMapping,
     Table,
     delete,
+    false,
     func,
     insert,
     select,
@@ -91,9 +95,7 @@ class Store:
             raise exceptions.InvalidParameterValue(reason=f"cannot sort on {sort_key!r}")
         if sort_dir not in ("asc", "desc"):
             raise exceptions.InvalidParameterValue(reason="sort_dir must be 'asc' or 'desc'")
-        column: Any = table.c[sort_key]
-        if column.nullable:
-            column = func.coalesce(column, "" if sort_key != "updated_at" else table.c.created_at)
+        column = sortable(table.c[sort_key], table.c.created_at)
         query = self._select().where(*(table.c[k] == v for k, v in filters.items()))
         with transaction_scope() as conn:
             if marker is not None:
@@ -152,9 +154,39 @@ class Store:
             conn.execute(delete(self.table).where(self.table.c.id == row["id"]))
 
 
+def sortable(column: Any, created_at: Any) -> Any:
+    """``column`` to sort and page on, NULL read as its type's least value (a time as the
+    row's creation), so a marker on a row with a NULL in that column still pages."""
+    if not column.nullable:
+        return column
+    if isinstance(column.type, DateTime):
+        return func.coalesce(column, created_at)
+    if isinstance(column.type, Boolean):
+        return func.coalesce(column, false())
+    if isinstance(column.type, Integer):
+        return func.coalesce(column, -1)
+    return func.coalesce(column, "")
+
+
 def node_for_update(conn: Connection, node_id: int) -> Any:
     """The node row of a record (held until commit on PostgreSQL)."""
     return conn.execute(select(_NODES).where(_NODES.c.id == node_id).with_for_update()).one()
+
+
+def unlocked_node(conn: Connection, node_id: int) -> Any:
+    """:func:`node_for_update`, refused with :class:`NodeLocked` (409) while a conductor
+    holds the node: a record of a node changes only while nothing works on the node."""
+    node = node_for_update(conn, node_id)
+    if node.reservation is not None:
+        raise exceptions.NodeLocked(node=node.uuid, host=node.reservation)
+    return node
+
+
+def with_node(conn: Connection, _row: RowMapping | None, values: dict[str, Any]) -> None:
+    """A :data:`Check` for node-owned records: the node a client named in ``node_uuid``
+    (UUID or name) becomes the record's ``node_id`` (400 if there is none)."""
+    if "node_uuid" in values:
+        values["node_id"] = node_id_of(conn, values.pop("node_uuid"))
 
 
 def node_id_of(conn: Connection, ident: str) -> int:

@@ -16,8 +16,8 @@ from app import exceptions, uuids
 from app.db.engine import statement_scope, transaction_scope
 from app.db.models import Node, utcnow
 from app.db.nodes import read_row
+from app.db.records import unlocked_node
 
-_NODES: Table = Node.metadata.tables["nodes"]
 _PORTS: Table = Node.metadata.tables["ports"]
 VIF_KEY = "tenant_vif_port_id"
 
@@ -33,11 +33,7 @@ def of_node(ident: str) -> list[str]:
 
 
 def _unlocked_node(conn: Connection, ident: str) -> Any:
-    node = read_row(conn, ident)
-    conn.execute(select(_NODES.c.id).where(_NODES.c.id == node.id).with_for_update())
-    if node.reservation is not None:
-        raise exceptions.NodeLocked(node=node.uuid, host=node.reservation)
-    return node
+    return unlocked_node(conn, read_row(conn, ident).id)
 
 
 def _ports(conn: Connection, node_id: int) -> list[Any]:
